@@ -1,0 +1,32 @@
+# mmrenal: `make run` and `make test` each set up .venv/ themselves.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench soak lint clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup-venv.sh
+	@bash scripts/setup-venv.sh $(VENV)
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(VENV)/bin/mmrenal demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m mmrenal.tablegen --check
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m mmrenal.bench --out docs/benchmarks.md
+
+soak: $(STAMP)
+	MMRENAL_SOAK=1 $(VENV)/bin/pytest -q -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,176 @@
+"""Requests and answers for the host tools: one dict in, one dict out.
+
+The same handler serves the host's engines (CPython in-process, MicroPython over a
+pipe) and, later, the USB serial port, so every path computes through this code.
+Numbers cross as fixed-point integers (the key's suffix gives the scale) or as exact
+decimal text; a refused input answers {"ok": false, "field": ..., "error": ...}.
+"""
+
+import sys
+
+import body
+import kdigo
+import limits
+import renal
+from egfr import egfr
+from limits import InputError
+
+FIRMWARE_VERSION = "0.1.0"
+PROTOCOL_VERSION = 1
+MAX_SERIES = 64  # creatinine samples one request may carry
+
+_renal = renal.Renal()
+_aki = kdigo.Aki()
+_times = [0] * MAX_SERIES
+_values = [0] * MAX_SERIES
+
+
+def _get(req, key, default=None):
+    v = req.get(key, default)
+    if v is None:
+        raise InputError(key, "missing")
+    return v
+
+
+def _policy(req):
+    name = req.get("weight_policy") or "actual"
+    if name in body.POLICY_NAMES:
+        return body.POLICY_NAMES.index(name)
+    raise InputError("weight_policy", repr(name) + " is not one of " + ", ".join(body.POLICY_NAMES))
+
+
+def _flag(req, key):
+    v = req.get(key, False)
+    if v is True or v is False:
+        return v
+    raise InputError(key, "must be true or false")
+
+
+def _minutes(v, field):
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise InputError(field, "time must be whole minutes since 2000-01-01")
+    return limits.check(limits.MINUTES, v)
+
+
+def _series(req, unit, extra_time, extra_value):
+    """Load history (+ the current sample) into the preallocated arrays, oldest first."""
+    hist = req.get("history") or []
+    if not isinstance(hist, list):
+        raise InputError("history", "must be a list of [minutes, value] pairs")
+    n = len(hist) + (1 if extra_value else 0)
+    if n > MAX_SERIES:
+        raise InputError("history", "at most " + str(MAX_SERIES) + " creatinine samples")
+    pairs = []
+    for item in hist:
+        if not isinstance(item, list) or len(item) != 2:
+            raise InputError("history", "each sample is [minutes, value]")
+        pairs.append((_minutes(item[0], "history"), limits.scr_nmol(item[1], unit)))
+    if extra_value:
+        pairs.append((extra_time, extra_value))
+    pairs.sort()
+    for i in range(n):
+        _times[i] = pairs[i][0]
+        _values[i] = pairs[i][1]
+    return n
+
+
+def _aki_fields(out):
+    out["aki_stage"] = _aki.stage
+    out["aki_criterion"] = kdigo.CRITERION_NAMES[_aki.criterion]
+    return out
+
+
+def _op_version(req):
+    return {
+        "ok": True,
+        "firmware": FIRMWARE_VERSION,
+        "protocol": PROTOCOL_VERSION,
+        "engine": sys.implementation.name,
+    }
+
+
+def _op_crcl(req):
+    age = limits.parse(limits.AGE, _get(req, "age"))
+    female = limits.parse_sex(_get(req, "sex"))
+    weight = limits.parse(limits.WEIGHT, _get(req, "weight"))
+    height = limits.parse(limits.HEIGHT, _get(req, "height"))
+    unit = limits.parse_unit(req.get("scr_unit"))
+    scr = limits.scr_nmol(_get(req, "scr"), unit)
+    policy = _policy(req)
+    obese = limits.parse(limits.OBESE_PCT, req.get("obese_pct", 120))
+    dialysis = _flag(req, "dialysis")
+    n = 0
+    if req.get("history"):
+        n = _series(req, unit, _minutes(_get(req, "scr_time"), "scr_time"), scr)
+    kdigo.stage(_aki, _times, _values, n, dialysis)
+    r = _renal
+    renal.assess(r, age, female, weight, height, scr, policy, obese, dialysis, _aki.stage)
+    warnings = [renal.WARNING_CODES[i] for i in range(len(renal.WARNING_CODES)) if r.warnings >> i & 1]
+    return _aki_fields({
+        "ok": True,
+        "crcl_ml_min_x10": r.crcl_x10,
+        "egfr_x10": r.egfr_x10,
+        "weight_policy": body.POLICY_NAMES[policy],
+        "weight_basis": body.POLICY_NAMES[r.basis],
+        "weight_used_kg_x10": r.weight_x10,
+        "ibw_kg_x10": r.ibw_x10,
+        "adjbw_kg_x10": r.adjbw_x10,
+        "bmi_x10": r.bmi_x10,
+        "bsa_m2_x100": r.bsa_x100,
+        "imwg_renal_impairment": r.imwg,
+        "scr_nmol_l": scr,
+        "warnings": warnings,
+    })
+
+
+def _op_egfr(req):
+    age = limits.parse(limits.AGE, _get(req, "age"))
+    female = limits.parse_sex(_get(req, "sex"))
+    unit = limits.parse_unit(req.get("scr_unit"))
+    scr = limits.scr_nmol(_get(req, "scr"), unit)
+    return {"ok": True, "egfr_x10": egfr(age, female, scr), "scr_nmol_l": scr}
+
+
+def _op_bsa(req):
+    weight = limits.parse(limits.WEIGHT, _get(req, "weight"))
+    height = limits.parse(limits.HEIGHT, _get(req, "height"))
+    return {"ok": True, "bsa_m2_x100": body.bsa(weight, height), "bmi_x10": body.bmi(weight, height)}
+
+
+def _op_ibw(req):
+    female = limits.parse_sex(_get(req, "sex"))
+    height = limits.parse(limits.HEIGHT, _get(req, "height"))
+    out = {"ok": True, "ibw_kg_x10": body.ibw(female, height)}
+    if req.get("weight") is not None:
+        weight = limits.parse(limits.WEIGHT, req["weight"])
+        out["adjbw_kg_x10"] = body.adjusted(female, weight, height)
+    return out
+
+
+def _op_aki(req):
+    unit = limits.parse_unit(req.get("scr_unit"))
+    n = _series(req, unit, 0, 0)
+    kdigo.stage(_aki, _times, _values, n, _flag(req, "dialysis"))
+    out = _aki_fields({"ok": True, "samples": n})
+    out["aki_at"] = _aki.at
+    return out
+
+
+OPS = {"version": _op_version, "crcl": _op_crcl, "egfr": _op_egfr, "bsa": _op_bsa, "ibw": _op_ibw,
+       "aki": _op_aki}
+
+
+def handle(req):
+    """Answer one request dict; never raises."""
+    if not isinstance(req, dict):
+        return {"ok": False, "field": "request", "error": "a request is a JSON object"}
+    op = req.get("op")
+    fn = OPS.get(op) if isinstance(op, str) else None
+    if fn is None:
+        return {"ok": False, "field": "op", "error": "unknown request " + repr(op)}
+    try:
+        return fn(req)
+    except InputError as e:
+        return {"ok": False, "field": e.field, "error": e.message}
+    except Exception as e:  # a defect, reported rather than crashing the device
+        return {"ok": False, "field": "internal", "error": type(e).__name__ + ": " + str(e)}

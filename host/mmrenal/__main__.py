@@ -1,0 +1,5 @@
+import sys
+
+from mmrenal.cli import main
+
+sys.exit(main())

@@ -1,0 +1,256 @@
+"""The `mmrenal` command. One table, COMMANDS, maps each command to its handler.
+
+Every calculation runs through the firmware (firmware/service.py) on the chosen
+engine: MicroPython's unix port by default, or CPython; the host never recomputes.
+Exit status: 0 done, 2 input refused (the message names the field), 1 other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable
+
+from mmrenal import __version__, clock, report
+from mmrenal.engine import ENGINES, Engine, EngineError
+
+EXIT_INPUT = 2
+
+# calc kind -> (request op, CSV columns required, CSV columns optional, text formatter)
+CALCS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable]] = {
+    "crcl": (
+        "crcl",
+        ("age", "sex", "weight_kg", "height_cm", "scr", "scr_unit"),
+        ("weight_policy", "obese_pct", "dialysis"),
+        report.crcl_text,
+    ),
+    "egfr": ("egfr", ("age", "sex", "scr", "scr_unit"), (), report.egfr_text),
+    "bsa": ("bsa", ("weight_kg", "height_cm"), (), report.bsa_text),
+    "ibw": ("ibw", ("sex", "height_cm"), ("weight_kg",), report.ibw_text),
+}
+
+# CSV column -> request key
+CSV_KEYS = {"weight_kg": "weight", "height_cm": "height"}
+
+
+class UsageError(Exception):
+    """Input refused before it reached the device (bad time, bad CSV header)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _history(pairs: list[str]) -> list[list]:
+    out = []
+    for item in pairs:
+        when, sep, value = item.rpartition("=")
+        if not sep:
+            raise UsageError("history", f"{item!r} is not TIME=VALUE")
+        try:
+            out.append([clock.to_minutes(when), value])
+        except ValueError as e:
+            raise UsageError("history", str(e)) from e
+    return out
+
+
+def _request_from_args(kind: str, a: argparse.Namespace) -> dict:
+    req: dict = {"op": CALCS[kind][0]}
+    for key in ("age", "sex", "weight", "height", "scr", "scr_unit", "weight_policy", "obese_pct"):
+        value = getattr(a, key, None)
+        if value is not None:
+            req[key] = value
+    if getattr(a, "dialysis", False):
+        req["dialysis"] = True
+    if getattr(a, "history", None):
+        req["history"] = _history(a.history)
+        try:
+            req["scr_time"] = clock.to_minutes(a.scr_time) if a.scr_time else clock.now_minutes()
+        except ValueError as e:
+            raise UsageError("scr_time", str(e)) from e
+    return req
+
+
+def _request_from_row(kind: str, row: dict) -> dict:
+    req: dict = {"op": CALCS[kind][0]}
+    for col in CALCS[kind][1] + CALCS[kind][2]:
+        value = (row.get(col) or "").strip()
+        if not value:
+            continue
+        key = CSV_KEYS.get(col, col)
+        if col == "dialysis":
+            req[key] = value.lower() in ("1", "true", "yes", "y")
+        else:
+            req[key] = value
+    return req
+
+
+def _print_error(field: str, message: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"ok": False, "field": field, "error": message}))
+    print(f"mmrenal: {field}: {message}", file=sys.stderr)
+
+
+def cmd_calc(a: argparse.Namespace) -> int:
+    kind = a.kind
+    if a.csv:
+        return _calc_csv(kind, a)
+    try:
+        req = _request_from_args(kind, a)
+    except UsageError as e:
+        _print_error(e.field, e.message, a.json)
+        return EXIT_INPUT
+    with Engine(a.engine) as eng:
+        resp = eng.request(req)
+    if not resp.get("ok"):
+        _print_error(resp.get("field", "?"), resp.get("error", "refused"), a.json)
+        return EXIT_INPUT
+    if a.json:
+        out = report.public(resp)
+        out["engine"] = a.engine
+        print(json.dumps(out))
+    else:
+        inputs = {k: v for k, v in req.items() if k != "op"}
+        print(CALCS[kind][3](inputs, resp))
+    return 0
+
+
+def _calc_csv(kind: str, a: argparse.Namespace) -> int:
+    required = CALCS[kind][1]
+    try:
+        fh = sys.stdin if a.csv == "-" else open(a.csv, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        print(f"mmrenal: csv: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    with fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            print(f"mmrenal: csv: missing column(s) {', '.join(missing)}; "
+                  f"need {','.join(required)}", file=sys.stderr)
+            return EXIT_INPUT
+        rows = refused = 0
+        with Engine(a.engine) as eng:
+            for number, row in enumerate(reader, start=1):
+                rows += 1
+                row = {k: v for k, v in row.items() if k is not None}
+                resp = eng.request(_request_from_row(kind, row))
+                out = {"row": number, **row}
+                if resp.get("ok"):
+                    out.update(report.public(resp))
+                else:
+                    refused += 1
+                    out["error"] = resp.get("error")
+                    out["field"] = resp.get("field")
+                print(json.dumps(out), flush=True)
+    print(f"mmrenal: {rows} rows, {rows - refused} computed, {refused} refused "
+          f"({a.engine})", file=sys.stderr)
+    return 0
+
+
+def cmd_aki(a: argparse.Namespace) -> int:
+    try:
+        req = {"op": "aki", "scr_unit": a.scr_unit, "history": _history(a.sample)}
+    except UsageError as e:
+        _print_error(e.field, e.message, a.json)
+        return EXIT_INPUT
+    if a.dialysis:
+        req["dialysis"] = True
+    with Engine(a.engine) as eng:
+        resp = eng.request(req)
+    if not resp.get("ok"):
+        _print_error(resp.get("field", "?"), resp.get("error", "refused"), a.json)
+        return EXIT_INPUT
+    print(json.dumps(report.public(resp)) if a.json else report.aki_text({}, resp))
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from mmrenal import demo
+
+    return demo.run(a.engine)
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=ENGINES, default="micropython",
+                   help="interpreter that runs the firmware (default: micropython)")
+    p.add_argument("--json", action="store_true", help="one JSON object per result")
+
+
+def _setup_calc(sub) -> None:
+    p = sub.add_parser("calc", help="renal calculations through the firmware")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="{crcl,egfr,bsa,ibw,aki}")
+    for kind in CALCS:
+        k = kinds.add_parser(kind, help=f"{kind} (batch: --csv FILE)")
+        _add_engine(k)
+        k.add_argument("--csv", metavar="FILE", help="one row per patient; '-' for stdin; "
+                       f"columns {','.join(CALCS[kind][1] + CALCS[kind][2])}")
+        cols = CALCS[kind][1] + CALCS[kind][2]
+        if "age" in cols:
+            k.add_argument("--age", help="years (18-110)")
+        if "sex" in cols:
+            k.add_argument("--sex", help="F or M")
+        if "weight_kg" in cols:
+            k.add_argument("--weight", help="kg (25-300, 0.1 kg)")
+        if "height_cm" in cols:
+            k.add_argument("--height", help="cm (120-230, 0.1 cm)")
+        if "scr" in cols:
+            k.add_argument("--scr", help="serum creatinine")
+            k.add_argument("--scr-unit", help="mg/dL or umol/L (required, never guessed)")
+        if kind == "crcl":
+            k.add_argument("--weight-policy",
+                           choices=("actual", "ideal", "adjusted", "bmi", "pharmacy"),
+                           help="which weight enters Cockcroft-Gault (default actual)")
+            k.add_argument("--obese-pct", help="pharmacy rule: adjusted weight above this "
+                           "%% of IBW (110-150, default 120)")
+            k.add_argument("--dialysis", action="store_true", help="patient is on dialysis")
+            k.add_argument("--history", action="append", metavar="TIME=SCR",
+                           help="earlier creatinine (ISO time=value, same unit), repeatable; "
+                           "enables the KDIGO AKI check")
+            k.add_argument("--scr-time", help="time of --scr (ISO 8601, default now)")
+        k.set_defaults(func=cmd_calc)
+    k = kinds.add_parser("aki", help="KDIGO AKI stage from a creatinine series")
+    _add_engine(k)
+    k.add_argument("--scr-unit", help="mg/dL or umol/L (required)")
+    k.add_argument("--sample", action="append", default=[], metavar="TIME=SCR",
+                   help="a creatinine sample (ISO time=value), repeatable")
+    k.add_argument("--dialysis", action="store_true", help="kidney replacement therapy started")
+    k.set_defaults(func=cmd_aki)
+
+
+def _setup_demo(sub) -> None:
+    p = sub.add_parser("demo", help="a worked bedside example (what `make run` shows)")
+    p.add_argument("--engine", choices=ENGINES, default="micropython")
+    p.set_defaults(func=cmd_demo)
+
+
+# The one command table: name -> parser setup. Each setup binds its handler.
+COMMANDS: dict[str, Callable] = {
+    "calc": _setup_calc,
+    "demo": _setup_demo,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mmrenal", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"mmrenal {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    for setup in COMMANDS.values():
+        setup(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EngineError as e:
+        print(f"mmrenal: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
