@@ -136,9 +136,9 @@ def log2_q24(x):
     m = ratio(m, 64, 64 + i, 1)  # now in [1, 1 + 1/64)
     j = (m - _ONE28) >> 16
     m = ratio(m, 4096, 4096 + j, 1)  # now in [1, 1 + 1/4096] (j may reach 64)
-    t = m - _ONE28  # below 2**16 + 1
-    h = t >> 1
-    ln1p = t - ((h * h) >> 27)  # t - t*t/2, Q28
+    t = m - _ONE28  # at most 2**16
+    h = t >> 2  # t*t would pass 2**30; (t/4)**2 keeps a wide margin at no useful cost
+    ln1p = t - ((h * h) >> 25)  # t - t*t/2, Q28
     frac = LOG2_COARSE[i] + LOG2_FINE[j] + ratio(ln1p, INV_LN2_Q28, _ONE28, 1)
     return (n << 24) + ((frac + 8) >> 4)
 

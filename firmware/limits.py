@@ -71,7 +71,7 @@ def parse(spec, text):
         if text < -(10**6) or text > 10**6:  # keep the scaling below 2**30
             raise InputError(field, str(text) + " " + unit + " is outside " + _range_text(spec))
         return check(spec, text * 10**decimals)
-    text = text.strip()
+    text = text.strip(" \t\r\n")  # ASCII only, the same on every interpreter
     if not text:
         raise InputError(field, "missing (" + _range_text(spec) + ")")
     if len(text) > _MAX_TEXT:
@@ -114,7 +114,7 @@ def parse(spec, text):
 def parse_sex(text):
     """'F'/'female' -> 1, 'M'/'male' -> 0 (CKD-EPI and Cockcroft-Gault are sex-specific)."""
     if isinstance(text, str):
-        t = text.strip().lower()
+        t = text.strip(" \t\r\n").lower()
         if t in ("f", "female"):
             return 1
         if t in ("m", "male"):
@@ -125,7 +125,7 @@ def parse_sex(text):
 def parse_unit(text):
     """The creatinine unit is required and never guessed: mg/dL or umol/L."""
     if isinstance(text, str):
-        t = text.strip().lower().replace("\u00b5", "u").replace("\u03bc", "u")
+        t = text.strip(" \t\r\n").lower().replace("\u00b5", "u").replace("\u03bc", "u")
         if t == "mg/dl":
             return UNIT_MG_DL
         if t in ("umol/l", "micromol/l"):

@@ -8,6 +8,7 @@ Units are the clinical ones: years, kg, cm, mg/dL.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -82,6 +83,17 @@ def round_half_up(x: Fraction, decimals: int) -> Fraction:
     """x correctly rounded to `decimals` places, halves up (x >= 0)."""
     scale = 10**decimals
     return Fraction((x * scale * 2 + 1) // 2, scale)
+
+
+def bsa_exact_rounded(weight_kg: Fraction, height_cm: Fraction) -> int:
+    """Mosteller BSA in 0.01 m2, correctly rounded halves up, with 40-digit decimals
+    (a square root of a perfect square, an exact tie, is exact in Decimal)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        x = Decimal(weight_kg.numerator * height_cm.numerator) / Decimal(
+            weight_kg.denominator * height_cm.denominator * 3600
+        )
+        return int((x.sqrt() * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 # --- float (numpy, vectorised) ---------------------------------------------------

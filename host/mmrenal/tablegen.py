@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
-from pathlib import Path
 
 from mmrenal.paths import FIRMWARE
 
