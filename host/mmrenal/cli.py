@@ -227,10 +227,25 @@ def _setup_demo(sub) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def cmd_vdevice(a: argparse.Namespace) -> int:
+    from mmrenal import vboard
+
+    return vboard.run(a.flash, a.heap, a.control)
+
+
+def _setup_vdevice(sub) -> None:
+    p = sub.add_parser("vdevice", help="start a virtual board on a pseudo-terminal port")
+    p.add_argument("--flash", help="folder that plays the board's flash (kept); default: temporary")
+    p.add_argument("--heap", default="180K", help="MicroPython heap size (default 180K, a Pico's)")
+    p.add_argument("--control", help="path of the control socket (power cut, clock)")
+    p.set_defaults(func=cmd_vdevice)
+
+
 # The one command table: name -> parser setup. Each setup binds its handler.
 COMMANDS: dict[str, Callable] = {
     "calc": _setup_calc,
     "demo": _setup_demo,
+    "vdevice": _setup_vdevice,
 }
 
 

@@ -1,0 +1,5 @@
+# Runs at every boot: the handheld answers the host tools on its USB serial port.
+# Ctrl-C (as mpremote sends) stops it and leaves the REPL, as on any MicroPython board.
+import protocol
+
+protocol.serve()
