@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench soak lint clean setup
+.PHONY: run test bench soak hil lint clean setup
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	MMRENAL_SOAK=1 $(VENV)/bin/pytest -q tests/test_accuracy.py tests/test_small_ints.py tests/test_properties.py
+
+# Hardware-in-the-loop on a real board: make hil PORT=/dev/ttyACM0
+hil: $(STAMP)
+	$(VENV)/bin/pytest -q tests/hil --port $(or $(PORT),auto) --require-board
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

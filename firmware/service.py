@@ -6,9 +6,12 @@ Numbers cross as fixed-point integers (the key's suffix gives the scale) or as e
 decimal text; a refused input answers {"ok": false, "field": ..., "error": ...}.
 """
 
+import gc
+import os
 import sys
 
 import body
+import clock
 import kdigo
 import limits
 import renal
@@ -89,6 +92,33 @@ def _op_version(req):
     }
 
 
+def _op_status(req):
+    """What `mmrenal doctor` shows: versions, memory, flash and clock."""
+    gc.collect()
+    out = _op_version(req)
+    out["micropython"] = sys.version
+    out["platform"] = sys.platform
+    out["mpy"] = getattr(sys.implementation, "_mpy", 0)
+    out["heap_free"] = gc.mem_free() if hasattr(gc, "mem_free") else -1
+    try:
+        st = os.statvfs("/")
+        out["flash_free"] = st[0] * st[3]
+        out["flash_total"] = st[0] * st[2]
+    except (AttributeError, OSError):
+        out["flash_free"] = out["flash_total"] = -1
+    out["clock"] = clock.iso(clock.now())
+    out["clock_set"] = clock.is_set()
+    out["dose_table"] = None  # dose tables come with their own issue
+    return out
+
+
+def _op_set_clock(req):
+    minutes = _minutes(_get(req, "time"), "time")
+    if not clock.set_clock(minutes):
+        return {"ok": False, "field": "time", "error": "this engine has no clock to set"}
+    return {"ok": True, "clock": clock.iso(clock.now())}
+
+
 def _op_crcl(req):
     age = limits.parse(limits.AGE, _get(req, "age"))
     female = limits.parse_sex(_get(req, "sex"))
@@ -156,8 +186,16 @@ def _op_aki(req):
     return out
 
 
-OPS = {"version": _op_version, "crcl": _op_crcl, "egfr": _op_egfr, "bsa": _op_bsa, "ibw": _op_ibw,
-       "aki": _op_aki}
+OPS = {
+    "version": _op_version,
+    "status": _op_status,
+    "set_clock": _op_set_clock,
+    "crcl": _op_crcl,
+    "egfr": _op_egfr,
+    "bsa": _op_bsa,
+    "ibw": _op_ibw,
+    "aki": _op_aki,
+}
 
 
 def handle(req):

@@ -35,3 +35,11 @@ def engines():
     yield running
     for eng in running.values():
         eng.close()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mmrenal hardware-in-the-loop")
+    group.addoption("--port", default=None,
+                    help="run tests/hil on the board at this serial port (default: a virtual board)")
+    group.addoption("--require-board", action="store_true",
+                    help="skip tests/hil unless a real board is attached at --port")

@@ -149,3 +149,12 @@ def test_demo_runs_on_micropython():
     assert "micropython engine" in res.stdout
     assert "KDIGO AKI stage 2" in res.stdout
     assert "WARNING" in res.stdout
+
+
+def test_port_auto_without_a_board_exits_2():
+    res = mmrenal("calc", "egfr", "--age", "60", "--sex", "F", "--scr", "1.0", "--scr-unit", "mg/dL",
+                  "--port", "auto")
+    assert res.returncode == 2
+    assert "no board found" in res.stderr
+    res = mmrenal("deploy", "--port", "auto")
+    assert res.returncode == 2 and "no board found" in res.stderr

