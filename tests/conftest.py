@@ -1,31 +1,10 @@
-"""Shared fixtures: where the firmware and its test scripts are, and the engines."""
+"""Shared fixtures and command-line options (helpers live in support.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from mmrenal.engine import Engine, micropython_path
-from mmrenal.paths import FIRMWARE
-
-TESTS = Path(__file__).resolve().parent
-FIRMWARE_TESTS = TESTS / "firmware"
-SOAK = os.environ.get("MMRENAL_SOAK") == "1"
-
-
-def run_script(engine: str, script: Path, heap: str = "180K") -> subprocess.CompletedProcess:
-    """Run a firmware test script on one interpreter, firmware modules on its path."""
-    path = f"{FIRMWARE}{os.pathsep}{FIRMWARE_TESTS}"
-    env = dict(os.environ, MICROPYPATH=path, PYTHONPATH=path)
-    if engine == "micropython":
-        cmd = [micropython_path(), "-X", f"heapsize={heap}", str(script)]
-    else:
-        cmd = [sys.executable, "-B", str(script)]
-    return subprocess.run(cmd, cwd=FIRMWARE, env=env, capture_output=True, text=True, timeout=600)
+from mmrenal.engine import Engine
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from mmrenal import sweep
 
-from conftest import SOAK
+from support import SOAK
 
 
 def test_crcl_matches_exact_rational():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIRMWARE_TESTS, run_script
+from support import FIRMWARE_TESTS, run_script
 
 SCRIPTS = sorted(p for p in FIRMWARE_TESTS.glob("*.py") if p.name != "check.py")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mmrenal import reference
 from mmrenal.firmware import load
 
-from conftest import SOAK
+from support import SOAK
 
 service = load("service")
 limits = load("limits")

@@ -13,7 +13,7 @@ import pytest
 
 from mmrenal import intcheck, sweep
 
-from conftest import SOAK
+from support import SOAK
 
 LIMIT = 1 << 30
 

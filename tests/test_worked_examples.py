@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import TESTS
+from support import TESTS
 
 DATA = [TESTS / "data" / "worked_examples.json", TESTS / "data" / "worked_examples_more.json"]
 EXAMPLES = [e for f in DATA for e in json.loads(f.read_text(encoding="utf-8"))]
