@@ -121,7 +121,7 @@ class VirtualBoard:
 
     def cold_boot(self) -> None:
         """Power on: the RTC starts at 2021-01-01 00:00, boot.py and main.py run."""
-        offset = int(POWER_ON_TIME.timestamp() - time.time())
+        offset = int(POWER_ON_TIME.timestamp()) - int(time.time())
         (self.state / "rtc").write_text(str(offset))
         with contextlib.suppress(FileNotFoundError):
             (self.state / "cut_after").unlink()
@@ -307,7 +307,8 @@ class VirtualBoard:
                 return {"ok": False, "error": f"{args[0]!r} is not ISO 8601"}
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            (self.state / "rtc").write_text(str(round(when.timestamp() - time.time())))
+            # Whole seconds on both sides, as the board reads int(time.time()) + offset.
+            (self.state / "rtc").write_text(str(int(when.timestamp()) - int(time.time())))
             return {"ok": True}
         return {"ok": False, "error": f"unknown command {line!r}; " + CONTROL_HELP}
 
