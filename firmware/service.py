@@ -12,9 +12,12 @@ import sys
 
 import body
 import clock
+import dosetable
+import dosing
 import kdigo
 import limits
 import renal
+import tablestore
 from egfr import egfr
 from limits import InputError
 
@@ -22,7 +25,13 @@ FIRMWARE_VERSION = "0.1.0"
 PROTOCOL_VERSION = 1
 MAX_SERIES = 64  # creatinine samples one request may carry
 
+CRCL = ("crcl", "mL/min", 1, 0, 9999)
+EGFR = ("egfr", "mL/min/1.73 m2", 1, 0, 9999)
+PRESCRIBED = ("prescribed", "", 2, 1, 99999999)
+
 _renal = renal.Renal()
+_store = None  # the device's table slots, booted on first use (main.py boots it at start)
+_host_tables = {}  # host engines: tables read from a file path, by path
 _aki = kdigo.Aki()
 _times = [0] * MAX_SERIES
 _values = [0] * MAX_SERIES
@@ -108,8 +117,127 @@ def _op_status(req):
         out["flash_free"] = out["flash_total"] = -1
     out["clock"] = clock.iso(clock.now())
     out["clock_set"] = clock.is_set()
-    out["dose_table"] = None  # dose tables come with their own issue
+    st = store()
+    t = st.table
+    out["dose_table"] = (
+        t.id + " v" + str(t.version) + " (slot " + st.slot + ", expires "
+        + clock.iso(t.expires * 1440)[:10] + ")"
+        if t else "NO VALID DOSE TABLE: " + "; ".join(st.problems)
+    )
     return out
+
+
+def store():
+    global _store
+    if _store is None:
+        _store = tablestore.Store()
+        _store.boot()
+    return _store
+
+
+def _table_for(req):
+    """(table, verified): the device's active table, or (host engines) a file's."""
+    path = req.get("table_path")
+    if path is not None:
+        if not isinstance(path, str):
+            raise InputError("table_path", "must be a file path")
+        if path not in _host_tables:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+                _host_tables[path] = dosetable.Table(data, {}, require_signature=False)
+            except OSError:
+                raise InputError("table_path", "cannot read " + path) from None
+            except (dosetable.TableError, ValueError, IndexError) as e:
+                raise InputError("table", "refused: " + str(e)) from None
+        return _host_tables[path], False
+    st = store()
+    if st.table is None:
+        raise InputError("table", "no valid dose table (" + "; ".join(st.problems) + "): no doses")
+    return st.table, True
+
+
+def _table_brief(t, verified):
+    """What every dose answer says about its table. Without a set clock the dates
+    cannot be judged, and the answer says so rather than guessing."""
+    today = clock.now() // 1440
+    known = clock.is_set()
+    return {"id": t.id, "version": t.version, "verified": verified, "clock_set": known,
+            "expired": known and today > t.expires,
+            "not_yet_effective": known and today < t.effective,
+            "expires": clock.iso(t.expires * 1440)[:10]}
+
+
+def _opt(req, spec):
+    v = req.get(spec[0])
+    return None if v is None else limits.parse(spec, v)
+
+
+def _op_dose(req):
+    table, verified = _table_for(req)
+    name = _get(req, "drug")
+    if not isinstance(name, str):
+        raise InputError("drug", "a drug name (INN, Chinese name or alias)")
+    dialysis = _flag(req, "dialysis")
+    crcl = _opt(req, CRCL)
+    egfr_x10 = _opt(req, EGFR)
+    weight = _opt(req, limits.WEIGHT)
+    height = _opt(req, limits.HEIGHT)
+    bsa = body.bsa(weight, height) if weight and height else 0
+    out = dosing.dose_for(table, name, crcl, egfr_x10, dialysis, bsa, weight or 0)
+    out["ok"] = True
+    out["bsa_m2_x100"] = bsa
+    out["weight_kg_x10"] = weight or 0
+    out["table"] = _table_brief(table, verified)
+    if req.get("prescribed") is not None:
+        unit = req.get("prescribed_unit") or "mg"
+        if unit not in dosetable.UNIT_NAMES:
+            raise InputError("prescribed_unit", "one of " + ", ".join(dosetable.UNIT_NAMES))
+        regimen = req.get("regimen") or ""
+        out["check"] = dosing.check_dose(out, limits.parse(PRESCRIBED, req["prescribed"]), unit,
+                                         regimen)
+    return out
+
+
+def _op_drugs(req):
+    table, verified = _table_for(req)
+    names = []
+    for inn, _ in table.drugs:
+        d = table.drug(inn)
+        names.append([inn, d["zh"], d["keyed_to"]])
+    return {"ok": True, "drugs": names, "table": _table_brief(table, verified)}
+
+
+def _op_table_status(req):
+    st = store()
+    out = {"ok": True, "active_slot": st.slot, "standby_slot": st.standby(),
+           "fallback": st.fallback, "problems": st.problems}
+    for slot in tablestore.SLOTS:
+        if slot == st.slot:
+            info = st.table.info()
+            brief = _table_brief(st.table, True)
+            info["expired"] = brief["expired"]
+            info["clock_set"] = brief["clock_set"]
+            out["slot_" + slot] = info
+        else:
+            out["slot_" + slot] = st.describe(slot)
+    return out
+
+
+def _op_table_activate(req):
+    st = store()
+    slot = _get(req, "slot")
+    try:
+        t = st.activate(slot, _flag(req, "force"))
+    except dosetable.TableError as e:
+        return {"ok": False, "field": "table", "error": str(e)}
+    return {"ok": True, "active_slot": st.slot, "version": t.version, "id": t.id}
+
+
+def _op_table_reload(req):
+    st = store()
+    st.boot()
+    return _op_table_status(req)
 
 
 def _op_set_clock(req):
@@ -195,6 +323,11 @@ OPS = {
     "bsa": _op_bsa,
     "ibw": _op_ibw,
     "aki": _op_aki,
+    "dose": _op_dose,
+    "drugs": _op_drugs,
+    "table_status": _op_table_status,
+    "table_activate": _op_table_activate,
+    "table_reload": _op_table_reload,
 }
 
 

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from mmrenal import __version__, clock, report
+from mmrenal import __version__, clock, report, table_cmds
 from mmrenal.device import DeviceError, NoBoard
 from mmrenal.engine import ENGINES, Engine, EngineError
 
@@ -300,6 +300,8 @@ COMMANDS: dict[str, Callable] = {
     "vdevice": _setup_vdevice,
     "deploy": _setup_deploy,
     "doctor": _setup_doctor,
+    "table": table_cmds.setup_table,
+    "dose": table_cmds.setup_dose,
 }
 
 

@@ -125,3 +125,65 @@ def deploy(port: str, source: bool = False, log=print) -> Report:
     report.seconds = time.monotonic() - start
     return report
 
+
+
+def _service(t, req: dict) -> dict:
+    """Run one firmware request on the board from the raw REPL (same handler as the
+    serial protocol), for steps that must happen while no server runs."""
+    import json
+
+    out = t.exec(f"import json, service\nprint(json.dumps(service.handle({req!r})))")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+def flash_table(port: str, data: bytes, force: bool = False, log=print) -> dict:
+    """Install a compiled, signed table: copy it to the standby slot, then ask the
+    device to check it and switch. Returns the device's table status afterwards."""
+    t = open_transport(port)
+    t.exec_raw = functools.partial(type(t).exec_raw, t, timeout=STEP_TIMEOUT)
+    try:
+        t.enter_raw_repl(soft_reset=True)
+        status = _service(t, {"op": "table_status"})
+        slot = status["standby_slot"]
+        name = f"table_{slot}.bin"
+        log(f"writing {len(data):,} bytes to standby slot {slot} ({name})")
+        t.fs_writefile(name, data, chunk_size=256)
+        if t.fs_hashfile(name, "sha256") != hashlib.sha256(data).digest():
+            raise DeployError(f"{name}: the hash read back differs from what was sent")
+        result = _service(t, {"op": "table_activate", "slot": slot, "force": force})
+        after = _service(t, {"op": "table_status"})
+        t.exit_raw_repl()
+        t.serial.write(b"\x04")
+        t.serial.flush()
+    except (TransportError, TransportExecError, OSError, ValueError) as e:
+        raise DeployError(f"the board stopped answering during the table install ({e}); the "
+                          "previous table stays active until an install completes") from e
+    finally:
+        t.close()
+    if not result.get("ok"):
+        raise DeployError(f"the device refused the table: {result.get('error')}")
+    return after
+
+
+def trust_key(port: str, line: str) -> None:
+    """Add an approver's public key (firmware/signature.py line format) to the board."""
+    t = open_transport(port)
+    t.exec_raw = functools.partial(type(t).exec_raw, t, timeout=STEP_TIMEOUT)
+    try:
+        t.enter_raw_repl(soft_reset=True)
+        kid = line.split()[0]
+        existing = b""
+        if t.fs_exists("approvers.txt"):
+            existing = bytes(t.fs_readfile("approvers.txt"))
+        lines = [x for x in existing.decode().splitlines() if x and not x.startswith(kid + " ")]
+        new = ("\n".join([*lines, line]) + "\n").encode()
+        t.fs_writefile("approvers.txt" + TMP_SUFFIX, new)
+        t.exec(f"import os\nos.rename({'approvers.txt' + TMP_SUFFIX!r}, 'approvers.txt')")
+        _service(t, {"op": "table_reload"})
+        t.exit_raw_repl()
+        t.serial.write(b"\x04")
+        t.serial.flush()
+    except (TransportError, TransportExecError, OSError) as e:
+        raise DeployError(f"could not write the approver key: {e}") from e
+    finally:
+        t.close()

@@ -1,0 +1,137 @@
+"""The device's two table slots, and which one is active.
+
+Installing writes the new table to the standby slot (the host copies it there), checks
+it completely (length, CRC32, SHA-256, approver signature, version), then switches by
+renaming a one-byte pointer file into place: a rename is atomic on LittleFS, so after
+a power cut at any moment the pointer names the old slot or the new one, and each slot
+holds a whole table or is refused by its checks. Boot checks the active slot again and
+falls back to the other one if it no longer verifies.
+"""
+
+import gc
+import os
+
+import dosetable
+import signature
+
+SLOTS = ("a", "b")
+POINTER = "table.act"
+KEYS = "approvers.txt"
+MAX_TABLE = 16384  # bytes; the example table is under 10 KB
+
+# One buffer for the active table, allocated when the firmware starts and reused by
+# every load: a heap that has been in use for hours may have plenty of free memory but
+# no single free block as large as a table.
+_buf = bytearray(MAX_TABLE)
+
+
+def slot_file(slot):
+    return "table_" + slot + ".bin"
+
+
+def _other(slot):
+    return "b" if slot == "a" else "a"
+
+
+class Store:
+    def __init__(self):
+        self.table = None  # the active dosetable.Table, or None
+        self.slot = None
+        self.fallback = False  # the pointer named a slot that failed its checks
+        self.problems = []  # why slots were refused, for the safe screen and the host
+        self.keys = {}
+
+    def pointer(self):
+        try:
+            with open(POINTER) as f:
+                s = f.read(4).strip()
+        except (OSError, UnicodeError):
+            return None
+        return s if s in SLOTS else None
+
+    def load_slot(self, slot):
+        """A checked Table from a slot, or raise (OSError, TableError). The file is
+        verified streamed (signature included) before it is read into RAM whole."""
+        name = slot_file(slot)
+        approver = dosetable.check_file(name, self.keys)[3]
+        size = os.stat(name)[6]
+        if size > MAX_TABLE:
+            raise dosetable.TableError("larger than the device's " + str(MAX_TABLE) + "-byte table buffer")
+        self.table = None  # its bytes are about to be overwritten
+        gc.collect()
+        view = memoryview(_buf)[:size]
+        with open(name, "rb") as f:
+            if f.readinto(view) != size:
+                raise dosetable.TableError("could not read the whole file")
+        table = dosetable.Table(view, self.keys, require_signature=False)
+        table.approver_key = approver
+        return table
+
+    def boot(self):
+        """Find the active table: the pointer's slot, else the other good one."""
+        self.keys = signature.load_keys(KEYS)
+        self.table = None
+        self.slot = None
+        self.problems = []
+        named = self.pointer()
+        first = named or "a"
+        for slot in (first, _other(first)):
+            try:
+                self.table = self.load_slot(slot)
+            except OSError:
+                self.problems.append(slot + ": empty")
+                continue
+            except (dosetable.TableError, ValueError, IndexError) as e:
+                self.problems.append(slot + ": " + str(e))
+                continue
+            self.slot = slot
+            self.fallback = named is not None and slot != named
+            return self.table
+        return None
+
+    def standby(self):
+        return _other(self.slot) if self.slot else "a"
+
+    def activate(self, slot, force=False):
+        """Make the table in `slot` active. Raises TableError with the reason."""
+        if slot not in SLOTS:
+            raise dosetable.TableError("no slot " + repr(slot))
+        if slot == self.slot:
+            raise dosetable.TableError("slot " + slot + " is already the active one")
+        try:
+            version, _, _, _, sha = dosetable.check_file(slot_file(slot), self.keys)
+        except OSError:
+            raise dosetable.TableError("slot " + slot + " is empty") from None
+        except (ValueError, IndexError) as e:
+            raise dosetable.TableError(str(e)) from None
+        old = self.table
+        if old is not None and not force:
+            if version < old.version:
+                raise dosetable.TableError(
+                    "version " + str(version) + " is older than the active version "
+                    + str(old.version) + " (the host may force it)")
+            if version == old.version and sha != old.sha:
+                raise dosetable.TableError(
+                    "version " + str(version) + " is active with different contents")
+        with open(POINTER + ".new", "w") as f:
+            f.write(slot)
+        os.rename(POINTER + ".new", POINTER)
+        new = self.load_slot(slot)
+        self.table = new
+        self.slot = slot
+        self.fallback = False
+        return new
+
+    def describe(self, slot):
+        """Info about a slot's table, or its problem (for `mmrenal table show`),
+        without loading it: the active table may be using the RAM."""
+        try:
+            version, eff, exp, approver_key, sha = dosetable.check_file(slot_file(slot), self.keys)
+            tid, author, approver = dosetable.meta_file(slot_file(slot))
+        except OSError:
+            return {"problem": "empty"}
+        except (dosetable.TableError, ValueError, IndexError) as e:
+            return {"problem": str(e)}
+        return {"id": tid, "version": version, "effective": eff, "expires": exp,
+                "sha256": sha.hex(), "author": author, "approver": approver,
+                "approver_key": approver_key}

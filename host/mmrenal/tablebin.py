@@ -1,0 +1,195 @@
+"""Compiled dose tables: the binary the handheld reads, approver keys and signatures.
+
+Layout (docs/table-format.md): a 64-byte header (magic, format, table version, dates,
+body length, CRC32 and SHA-256 of the body), the body (strings in both languages,
+sources, drugs, bands, doses) and, once signed, a trailer with the approver's key id
+and an RSASSA-PKCS1-v1_5 SHA-256 signature over header and body. The device verifies
+with firmware/signature.py; the host signs and verifies with `cryptography`.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import hashlib
+import struct
+from decimal import Decimal
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from mmrenal import tables
+
+MAGIC = b"MMRT"
+FORMAT = 1
+HEADER = 64
+SIG_MAGIC = b"SG"
+EPOCH = dt.date(2000, 1, 1)
+KEY_BITS = 3072
+NO_EDGE = 0xFFFF
+STATUS = {"standard": 0, "adjusted": 1, "uncertain": 2}
+UNIT = {"mg": 0, "mg/m2": 1, "mg/kg": 2, "cells": 3}
+KEYED = {"crcl": 0, "egfr": 1}
+POLICY = {"actual": 0, "ideal": 1, "adjusted": 2, "bmi": 3, "pharmacy": 4}
+
+
+class BinError(ValueError):
+    pass
+
+
+class _Strings:
+    def __init__(self):
+        self.blob = bytearray()
+        self.seen: dict[str, tuple[int, int]] = {}
+
+    def ref(self, s: str) -> bytes:
+        if s not in self.seen:
+            data = s.encode("utf-8")
+            if len(self.blob) + len(data) > 0xFFFF or len(data) > 0xFFFF:
+                raise BinError("string table above 64 KB")
+            self.seen[s] = (len(self.blob), len(data))
+            self.blob += data
+        return struct.pack("<HH", *self.seen[s])
+
+
+def _x100(d: Decimal | None) -> int:
+    if d is None:
+        return 0
+    v = d * 100
+    if v != int(v) or not 0 <= v < 2**32:
+        raise BinError(f"amount {d} needs more than 2 decimals or is too large")
+    return int(v)
+
+
+def _dose(s: _Strings, d: tables.Dose) -> bytes:
+    return (s.ref(d.regimen) + struct.pack("<IIIbB", _x100(d.amount), _x100(d.amount_max),
+                                           _x100(d.amount_then), d.scale, UNIT[d.unit])
+            + s.ref(d.frequency) + s.ref(tables.FREQUENCY_ZH[d.frequency]))
+
+
+def _band(s: _Strings, t: tables.Table, drug: tables.Drug, b: tables.Band) -> bytes:
+    lo = 0 if b.lo is None else int(b.lo * 10)
+    hi = NO_EDGE if b.hi is None else int(b.hi * 10)
+    doses = [] if b.status == "uncertain" else drug.effective_doses(b)
+    sources = list(t.sources)
+    out = struct.pack("<HHBB", lo, hi, STATUS[b.status], 1 if b.dialysis else 0)
+    out += s.ref(b.timing) + s.ref(tables.TIMING_ZH[b.timing])
+    out += struct.pack("<B", sources.index(b.source)) + s.ref(b.where)
+    out += s.ref(b.note_en) + s.ref(b.note_zh) + struct.pack("<B", len(doses))
+    return out + b"".join(_dose(s, d) for d in doses)
+
+
+def compile_table(t: tables.Table) -> bytes:
+    """The unsigned binary of a checked table."""
+    s = _Strings()
+    rec = bytearray()
+    for text in (t.id, t.title_en, t.title_zh, t.author, t.approver):
+        rec += s.ref(text)
+    rec += struct.pack("<B", POLICY[t.weight_policy])
+    rec += struct.pack("<B", len(t.sources))
+    for key, (en, zh) in t.sources.items():
+        rec += s.ref(key) + s.ref(en) + s.ref(zh)
+    rec += struct.pack("<B", len(t.drugs))
+    for d in t.drugs:
+        rec += s.ref(d.inn) + s.ref(d.zh) + s.ref(",".join(d.aliases))
+        rec += s.ref(d.route) + s.ref(tables.ROUTE_ZH.get(d.route, ""))
+        rec += s.ref(d.note_en) + s.ref(d.note_zh) + struct.pack("<B", KEYED[d.keyed_to])
+        rec += struct.pack("<B", len(d.standard)) + b"".join(_dose(s, x) for x in d.standard)
+        rules = sorted(d.bands, key=lambda b: b.lo) + ([d.dialysis] if d.dialysis else [])
+        rec += struct.pack("<B", len(rules)) + b"".join(_band(s, t, d, b) for b in rules)
+    body = struct.pack("<I", len(s.blob)) + bytes(s.blob) + bytes(rec)
+    header = MAGIC + struct.pack(
+        "<HHIIIII", FORMAT, HEADER, t.version, (t.effective - EPOCH).days,
+        (t.expires - EPOCH).days, len(body), binascii.crc32(body) & 0xFFFFFFFF,
+    ) + hashlib.sha256(body).digest() + b"\0\0\0\0"
+    assert len(header) == HEADER
+    return header + body
+
+
+def split(data: bytes) -> tuple[bytes, bytes]:
+    """(header + body, signature trailer) of a table file."""
+    if len(data) < HEADER or data[:4] != MAGIC:
+        raise BinError("not a dose table")
+    blen = struct.unpack_from("<I", data, 20)[0]
+    return data[: HEADER + blen], data[HEADER + blen :]
+
+
+# --- keys and signatures ---------------------------------------------------------
+
+
+def keygen(out_dir: Path, name: str) -> tuple[Path, Path]:
+    """An approver key pair: NAME.key (private, PEM, owner-only) and NAME.pub.pem."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+    priv = out_dir / f"{name}.key"
+    pub = out_dir / f"{name}.pub.pem"
+    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    priv.chmod(0o600)
+    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    return priv, pub
+
+
+def _modulus(pub) -> bytes:
+    n = pub.public_numbers().n
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def key_id(pub) -> bytes:
+    return hashlib.sha256(_modulus(pub)).digest()[:8]
+
+
+def load_public(path: Path):
+    key = serialization.load_pem_public_key(Path(path).read_bytes())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise BinError(f"{path}: not an RSA public key")
+    return key
+
+
+def device_key_line(pub, name: str) -> str:
+    """The line the device's approver file holds for a key (firmware/signature.py)."""
+    return f"{key_id(pub).hex()} {pub.public_numbers().e} {_modulus(pub).hex()} {name}"
+
+
+def sign(data: bytes, private_key_path: Path) -> bytes:
+    """The table with (a new) approver signature trailer."""
+    key = serialization.load_pem_private_key(Path(private_key_path).read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise BinError(f"{private_key_path}: not an RSA private key")
+    signed, _ = split(data)
+    sig = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
+    return signed + SIG_MAGIC + key_id(key.public_key()) + struct.pack("<H", len(sig)) + sig
+
+
+def verify(data: bytes, public_keys: list) -> tuple[bool, str]:
+    """(ok, reason) for an intact table signed by one of the keys."""
+    try:
+        signed, trailer = split(data)
+    except BinError as e:
+        return False, str(e)
+    blen = struct.unpack_from("<I", data, 20)[0]
+    body = data[HEADER : HEADER + blen]
+    if len(body) != blen:
+        return False, "truncated: body shorter than its header says"
+    if binascii.crc32(body) & 0xFFFFFFFF != struct.unpack_from("<I", data, 24)[0]:
+        return False, "CRC32 of the body does not match"
+    if hashlib.sha256(body).digest() != data[28:60]:
+        return False, "SHA-256 of the body does not match"
+    if not trailer:
+        return False, "not signed"
+    if len(trailer) < 12 or trailer[:2] != SIG_MAGIC:
+        return False, "damaged signature block"
+    kid, slen = trailer[2:10], struct.unpack_from("<H", trailer, 10)[0]
+    if len(trailer) != 12 + slen:
+        return False, "damaged signature block (length)"
+    for pub in public_keys:
+        if key_id(pub) == kid:
+            try:
+                pub.verify(trailer[12:], signed, padding.PKCS1v15(), hashes.SHA256())
+            except Exception:
+                return False, "the signature does not verify"
+            return True, f"signed by key {kid.hex()}"
+    return False, f"signed by key {kid.hex()}, which is not among the given public keys"

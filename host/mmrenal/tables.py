@@ -1,0 +1,433 @@
+"""Dose-table sources (TOML) for pharmacists: load, check every rule, diff two versions.
+
+The format is described at the top of tables/myeloma-renal.toml and in
+docs/table-format.md. Every problem is reported with file, line and reason; a table
+with problems is never compiled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+STATUSES = ("standard", "adjusted", "uncertain")
+UNITS = ("mg", "mg/m2", "mg/kg", "cells")
+KEYED = ("crcl", "egfr")
+POLICIES = ("actual", "ideal", "adjusted", "bmi", "pharmacy")
+# Words the device shows, in both languages (the binary carries both).
+FREQUENCY_ZH = {"": "", "daily": "每日", "every other day": "隔日", "weekly": "每周",
+                "every 2 weeks": "每2周", "every 3 weeks": "每3周", "once": "单次"}
+TIMING_ZH = {"": "", "after dialysis": "透析后"}
+ROUTE_ZH = {"iv": "静脉注射", "sc": "皮下注射", "oral": "口服", "iv or sc": "静脉注射或皮下注射"}
+EXAMPLE = Path(__file__).resolve().parents[2] / "tables" / "myeloma-renal.toml"
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Dose:
+    amount: Decimal
+    unit: str
+    amount_max: Decimal | None = None
+    amount_then: Decimal | None = None
+    regimen: str = ""
+    frequency: str = ""
+    scale: int = 0  # power of ten (cells: 8 means x 10^8)
+
+    def text(self) -> str:
+        amt = f"{self.amount}" + (f"-{self.amount_max}" if self.amount_max is not None else "")
+        if self.amount_then is not None:
+            amt += f"/{self.amount_then}"
+        scale = f" x 10^{self.scale}" if self.scale else ""
+        reg = f"[{self.regimen}] " if self.regimen else ""
+        freq = f" {self.frequency}" if self.frequency else ""
+        return f"{reg}{amt}{scale} {self.unit}{freq}"
+
+    def ceiling(self) -> Decimal:
+        return max(x for x in (self.amount, self.amount_max, self.amount_then) if x is not None)
+
+
+@dataclass
+class Band:
+    lo: Decimal | None  # None for the dialysis entry
+    hi: Decimal | None
+    status: str
+    doses: list[Dose]  # as written; empty "standard" means the drug's standard dose
+    source: str
+    where: str
+    timing: str = ""
+    note_en: str = ""
+    note_zh: str = ""
+    dialysis: bool = False
+    line: int = 0
+
+    def label(self, keyed_to: str) -> str:
+        if self.dialysis:
+            return "dialysis"
+        name = "CrCl" if keyed_to == "crcl" else "eGFR"
+        if self.hi is None:
+            return f"{name} >= {self.lo}"
+        if self.lo == 0:
+            return f"{name} < {self.hi}"
+        return f"{name} {self.lo} to < {self.hi}"
+
+
+@dataclass
+class Drug:
+    inn: str
+    zh: str
+    aliases: list[str]
+    route: str
+    keyed_to: str
+    standard: list[Dose]
+    bands: list[Band]
+    dialysis: Band | None
+    note_en: str = ""
+    note_zh: str = ""
+    line: int = 0
+
+    def effective_doses(self, band: Band) -> list[Dose]:
+        if band.status == "standard" and not band.doses:
+            return self.standard
+        return band.doses
+
+
+@dataclass
+class Table:
+    path: str
+    id: str
+    version: int
+    title_en: str
+    title_zh: str
+    effective: dt.date
+    expires: dt.date
+    author: str
+    approver: str
+    weight_policy: str
+    sources: dict[str, tuple[str, str]]
+    drugs: list[Drug] = field(default_factory=list)
+
+
+class _Lines:
+    """Line numbers for the parts of a TOML file (tomllib gives none)."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.drug_at: list[int] = []
+        self.band_at: list[list[int]] = []
+        self.dialysis_at: list[int] = []
+        for i, raw in enumerate(self.lines, start=1):
+            s = raw.strip()
+            if s == "[[drug]]":
+                self.drug_at.append(i)
+                self.band_at.append([])
+                self.dialysis_at.append(0)
+            elif s == "[[drug.band]]" and self.drug_at:
+                self.band_at[-1].append(i)
+            elif s == "[drug.dialysis]" and self.drug_at:
+                self.dialysis_at[-1] = i
+
+    def key(self, start: int, name: str) -> int:
+        """Line of `name = ...` in the section that starts at line `start`."""
+        pat = re.compile(rf"^\s*{re.escape(name)}\s*=")
+        for i in range(start, len(self.lines)):  # index start is the line after the header
+            if self.lines[i].strip().startswith("["):
+                break
+            if pat.match(self.lines[i]):
+                return i + 1
+        return start
+
+
+def _dec(value, problems: list[Problem], path: str, line: int, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        problems.append(Problem(path, line, f"{what}: {value!r} is not a number"))
+        return None
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        problems.append(Problem(path, line, f"{what}: {value!r} is not a number"))
+        return None
+    if not d.is_finite() or d < 0:
+        problems.append(Problem(path, line, f"{what}: {value!r} must be a number >= 0"))
+        return None
+    return d
+
+
+def _doses(raw, problems, path, line, what) -> list[Dose]:
+    out = []
+    if raw is None:
+        return out
+    if not isinstance(raw, list):
+        problems.append(Problem(path, line, f"{what}: a list of doses is expected"))
+        return out
+    for d in raw:
+        if not isinstance(d, dict):
+            problems.append(Problem(path, line, f"{what}: each dose is a table {{amount, unit}}"))
+            continue
+        unknown = set(d) - {"amount", "amount_max", "amount_then", "unit", "regimen", "frequency",
+                            "scale"}
+        if unknown:
+            problems.append(Problem(path, line, f"{what}: unknown dose field(s) {sorted(unknown)}"))
+        unit = d.get("unit")
+        if unit not in UNITS:
+            problems.append(Problem(path, line, f"{what}: unknown unit {unit!r} "
+                                                f"(one of {', '.join(UNITS)})"))
+        freq = d.get("frequency", "")
+        if freq not in FREQUENCY_ZH:
+            problems.append(Problem(path, line, f"{what}: unknown frequency {freq!r} "
+                                                f"(one of {', '.join(f for f in FREQUENCY_ZH if f)})"))
+        amount = _dec(d.get("amount"), problems, path, line, f"{what} amount")
+        if amount is None:
+            if "amount" not in d:
+                problems.append(Problem(path, line, f"{what}: a dose needs an amount"))
+            continue
+        scale = d.get("scale", 0)
+        if not isinstance(scale, int) or not 0 <= scale <= 12:
+            problems.append(Problem(path, line, f"{what}: scale must be a whole power of ten 0-12"))
+            scale = 0
+        out.append(Dose(amount, unit if unit in UNITS else "mg",
+                        _dec(d.get("amount_max"), problems, path, line, f"{what} amount_max"),
+                        _dec(d.get("amount_then"), problems, path, line, f"{what} amount_then"),
+                        str(d.get("regimen", "")), freq if freq in FREQUENCY_ZH else "", scale))
+    return out
+
+
+def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, list[Problem]]:
+    """Parse and check a table source. Returns (table, problems); the table is None when
+    the file cannot be read as a table at all."""
+    p = str(path)
+    problems: list[Problem] = []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except OSError as e:
+        return None, [Problem(p, 0, f"cannot read: {e.strerror}")]
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        return None, [Problem(p, int(m.group(1)) if m else 0, f"not valid TOML: {e}")]
+    lines = _Lines(text)
+    meta = raw.get("table")
+    if not isinstance(meta, dict):
+        return None, [Problem(p, 1, "no [table] section with the table's metadata")]
+    meta_line = next((i for i, s in enumerate(lines.lines, 1) if s.strip() == "[table]"), 1)
+
+    def need(key, kind):
+        v = meta.get(key)
+        if not isinstance(v, kind) or (isinstance(v, str) and not v.strip()):
+            problems.append(Problem(p, lines.key(meta_line, key),
+                                    f"[table] {key} is missing or not a {kind.__name__}"))
+            return None
+        return v
+
+    tid, version = need("id", str), need("version", int)
+    eff, exp = need("effective", dt.date), need("expires", dt.date)
+    for key in ("title_en", "title_zh", "author", "approver"):
+        need(key, str)
+    if isinstance(version, int) and not 1 <= version < 2**31:
+        problems.append(Problem(p, lines.key(meta_line, "version"), "version must be 1 or more"))
+    today = today or dt.date.today()
+    if isinstance(eff, dt.date) and isinstance(exp, dt.date):
+        if exp <= eff:
+            problems.append(Problem(p, lines.key(meta_line, "expires"), "expires is not after effective"))
+        if exp < today:
+            problems.append(Problem(p, lines.key(meta_line, "expires"), f"the table expired on {exp}"))
+    policy = meta.get("weight_policy", "actual")
+    if policy not in POLICIES:
+        problems.append(Problem(p, lines.key(meta_line, "weight_policy"),
+                                f"weight_policy {policy!r} is not one of {', '.join(POLICIES)}"))
+    sources = {}
+    for key, s in (raw.get("sources") or {}).items():
+        if not isinstance(s, dict) or not s.get("citation_en"):
+            problems.append(Problem(p, 1, f"source {key!r} has no citation_en"))
+            continue
+        sources[key] = (str(s["citation_en"]), str(s.get("citation_zh", "")))
+    table = Table(p, tid or "", version or 0, str(meta.get("title_en", "")),
+                  str(meta.get("title_zh", "")), eff or today, exp or today,
+                  str(meta.get("author", "")), str(meta.get("approver", "")),
+                  policy if policy in POLICIES else "actual", sources)
+    names: dict[str, int] = {}
+    for i, d in enumerate(raw.get("drug") or []):
+        line = lines.drug_at[i] if i < len(lines.drug_at) else 0
+        drug = _load_drug(d, i, line, lines, p, problems, sources)
+        if drug is None:
+            continue
+        for name in [drug.inn, drug.zh, *drug.aliases]:
+            key = name.lower()
+            if key in names:
+                problems.append(Problem(p, line, f"name {name!r} is used by another drug "
+                                                 f"(line {names[key]})"))
+            names[key] = line
+        table.drugs.append(drug)
+    if not table.drugs:
+        problems.append(Problem(p, 1, "the table has no [[drug]]"))
+    return table, problems
+
+
+def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
+    inn = d.get("inn")
+    if not isinstance(inn, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", inn or ""):
+        problems.append(Problem(p, line, f"drug inn {inn!r}: lower case letters, digits, hyphens"))
+        return None
+    keyed = d.get("keyed_to")
+    if keyed not in KEYED:
+        problems.append(Problem(p, lines.key(line, "keyed_to"),
+                                f"{inn}: keyed_to must be crcl or egfr, not {keyed!r}"))
+        keyed = "crcl"
+    route = d.get("route", "")
+    if route not in ROUTE_ZH:
+        problems.append(Problem(p, lines.key(line, "route"),
+                                f"{inn}: unknown route {route!r} (one of {', '.join(ROUTE_ZH)})"))
+    if not d.get("zh"):
+        problems.append(Problem(p, line, f"{inn}: no Chinese name (zh)"))
+    standard = _doses(d.get("standard"), problems, p, lines.key(line, "standard"), f"{inn} standard")
+    if not standard:
+        problems.append(Problem(p, line, f"{inn}: no standard dose"))
+    drug = Drug(inn, str(d.get("zh", "")), [str(a).lower() for a in d.get("aliases", [])],
+                str(route), keyed, standard, [], None, str(d.get("note_en", "")),
+                str(d.get("note_zh", "")), line)
+    band_lines = lines.band_at[i] if i < len(lines.band_at) else []
+    for j, b in enumerate(d.get("band") or []):
+        bl = band_lines[j] if j < len(band_lines) else line
+        band = _load_band(b, bl, p, problems, sources, drug, dialysis=False)
+        if band:
+            drug.bands.append(band)
+    if "dialysis" in d:
+        dl = lines.dialysis_at[i] if i < len(lines.dialysis_at) and lines.dialysis_at[i] else line
+        drug.dialysis = _load_band(d["dialysis"], dl, p, problems, sources, drug, dialysis=True)
+    else:
+        problems.append(Problem(p, line, f"{inn}: no [drug.dialysis] entry (dialysis is an input "
+                                         "of its own; write status = \"uncertain\" if the source is silent)"))
+    _check_bands(drug, p, problems)
+    return drug
+
+
+def _load_band(b, line, p, problems, sources, drug: Drug, dialysis: bool) -> Band | None:
+    what = f"{drug.inn} {'dialysis' if dialysis else 'band'}"
+    status = b.get("status")
+    if status not in STATUSES:
+        problems.append(Problem(p, line, f"{what}: status {status!r} is not one of {', '.join(STATUSES)}"))
+        return None
+    source, where = b.get("source"), b.get("where")
+    if not source or not where:
+        problems.append(Problem(p, line, f"{what}: missing citation (source and where)"))
+    elif source not in sources:
+        problems.append(Problem(p, line, f"{what}: source {source!r} is not in [sources]"))
+    timing = b.get("timing", "")
+    if timing not in TIMING_ZH:
+        problems.append(Problem(p, line, f"{what}: unknown timing {timing!r}"))
+        timing = ""
+    doses = _doses(b.get("dose"), problems, p, line, what)
+    lo = hi = None
+    if not dialysis:
+        lo = _dec(b.get("from"), problems, p, line, f"{what} from")
+        hi = _dec(b.get("to"), problems, p, line, f"{what} to")
+        if lo is None and "from" not in b:
+            problems.append(Problem(p, line, f"{what}: no lower edge (from)"))
+        for edge in (lo, hi):
+            if edge is not None and (edge * 10 != int(edge * 10) or edge >= 6553):
+                problems.append(Problem(p, line, f"{what}: band edge {edge} must be in steps of 0.1 "
+                                                 "below 6553"))
+    band = Band(lo, hi, status, doses, str(source or ""), str(where or ""), timing,
+                str(b.get("note_en", "")), str(b.get("note_zh", "")), dialysis, line)
+    if status == "uncertain" and doses:
+        problems.append(Problem(p, line, f"{what}: an uncertain band carries an amount "
+                                         "(the device must never show a number for it)"))
+    if status == "adjusted" and not doses:
+        problems.append(Problem(p, line, f"{what}: an adjusted band needs its dose"))
+    if status == "standard" and doses:
+        for d in doses:
+            same = [s for s in drug.standard if s.unit == d.unit and s.scale == d.scale]
+            if not same:
+                problems.append(Problem(p, line, f"{what}: standard dose in {d.unit}, but the "
+                                                 "drug's standard dose has no such unit"))
+            elif d.ceiling() > max(s.ceiling() for s in same):
+                problems.append(Problem(p, line, f"{what}: {d.text()} is above the standard dose "
+                                                 "but marked standard"))
+    return band
+
+
+def _check_bands(drug: Drug, p: str, problems: list[Problem]) -> None:
+    bands = sorted((b for b in drug.bands if b.lo is not None), key=lambda b: b.lo)
+    if not bands:
+        problems.append(Problem(p, drug.line, f"{drug.inn}: no bands"))
+        return
+    if bands[0].lo != 0:
+        problems.append(Problem(p, bands[0].line, f"{drug.inn}: gap below {bands[0].lo} "
+                                                  "(the lowest band must start at 0)"))
+    for a, b in zip(bands, bands[1:], strict=False):
+        if a.hi is None:
+            problems.append(Problem(p, a.line, f"{drug.inn}: band from {a.lo} has no upper edge "
+                                               f"but another band starts at {b.lo} (overlap)"))
+        elif a.hi < b.lo:
+            problems.append(Problem(p, b.line, f"{drug.inn}: gap between {a.hi} and {b.lo}"))
+        elif a.hi > b.lo:
+            problems.append(Problem(p, b.line, f"{drug.inn}: bands overlap between {b.lo} and {a.hi}"))
+    for b in bands:
+        if b.hi is not None and b.hi <= b.lo:
+            problems.append(Problem(p, b.line, f"{drug.inn}: band upper edge {b.hi} is not above "
+                                               f"its lower edge {b.lo}"))
+    if bands[-1].hi is not None:
+        problems.append(Problem(p, bands[-1].line, f"{drug.inn}: gap above {bands[-1].hi} "
+                                                   "(the highest band needs no upper edge)"))
+
+
+def diff(old: Table, new: Table) -> list[str]:
+    """What changed, rule by rule, in words an approver reads."""
+    out = []
+    for key in ("id", "version", "title_en", "title_zh", "effective", "expires", "author",
+                "approver", "weight_policy"):
+        a, b = getattr(old, key), getattr(new, key)
+        if a != b:
+            out.append(f"table {key}: {a} -> {b}")
+    for key in sorted(set(old.sources) | set(new.sources)):
+        a, b = old.sources.get(key), new.sources.get(key)
+        if a != b:
+            out.append(f"source {key}: {a[0] if a else '(none)'} -> {b[0] if b else '(removed)'}")
+    olds = {d.inn: d for d in old.drugs}
+    news = {d.inn: d for d in new.drugs}
+    for inn in sorted(set(olds) - set(news)):
+        out.append(f"{inn}: drug removed")
+    for inn in sorted(set(news) - set(olds)):
+        out.append(f"{inn}: drug added ({len(news[inn].bands)} bands)")
+    for inn in sorted(set(olds) & set(news)):
+        a, b = olds[inn], news[inn]
+        for attr in ("zh", "aliases", "route", "keyed_to", "note_en", "note_zh"):
+            if getattr(a, attr) != getattr(b, attr):
+                out.append(f"{inn}: {attr} {getattr(a, attr)!r} -> {getattr(b, attr)!r}")
+        if [d.text() for d in a.standard] != [d.text() for d in b.standard]:
+            out.append(f"{inn}: standard dose {_doses_text(a.standard)} -> {_doses_text(b.standard)}")
+        ra = {x.label(a.keyed_to): x for x in [*a.bands, *([a.dialysis] if a.dialysis else [])]}
+        rb = {x.label(b.keyed_to): x for x in [*b.bands, *([b.dialysis] if b.dialysis else [])]}
+        for label in sorted(set(ra) - set(rb)):
+            out.append(f"{inn} {label}: rule removed")
+        for label in sorted(set(rb) - set(ra)):
+            out.append(f"{inn} {label}: rule added: {_rule_text(b, rb[label])}")
+        for label in sorted(set(ra) & set(rb)):
+            x, y = _rule_text(a, ra[label]), _rule_text(b, rb[label])
+            if x != y:
+                out.append(f"{inn} {label}: {x} -> {y}")
+    return out
+
+
+def _doses_text(doses: list[Dose]) -> str:
+    return " or ".join(d.text() for d in doses) or "(none)"
+
+
+def _rule_text(drug: Drug, band: Band) -> str:
+    dose = "" if band.status == "uncertain" else " " + _doses_text(drug.effective_doses(band))
+    timing = f", {band.timing}" if band.timing else ""
+    return f"{band.status}{dose}{timing} [{band.source}: {band.where}]"
