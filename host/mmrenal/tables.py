@@ -71,7 +71,8 @@ class Band:
     note_en: str = ""
     note_zh: str = ""
     dialysis: bool = False
-    line: int = 0
+    line: int = 0  # the band's header
+    from_line: int = 0  # its `from =` line, where edge problems are reported
 
     def label(self, keyed_to: str) -> str:
         if self.dialysis:
@@ -302,12 +303,13 @@ def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
     band_lines = lines.band_at[i] if i < len(lines.band_at) else []
     for j, b in enumerate(d.get("band") or []):
         bl = band_lines[j] if j < len(band_lines) else line
-        band = _load_band(b, bl, p, problems, sources, drug, dialysis=False)
+        band = _load_band(b, bl, p, problems, sources, drug, lines, dialysis=False)
         if band:
             drug.bands.append(band)
     if "dialysis" in d:
         dl = lines.dialysis_at[i] if i < len(lines.dialysis_at) and lines.dialysis_at[i] else line
-        drug.dialysis = _load_band(d["dialysis"], dl, p, problems, sources, drug, dialysis=True)
+        drug.dialysis = _load_band(d["dialysis"], dl, p, problems, sources, drug, lines,
+                                   dialysis=True)
     else:
         problems.append(Problem(p, line, f"{inn}: no [drug.dialysis] entry (dialysis is an input "
                                          "of its own; write status = \"uncertain\" if the source is silent)"))
@@ -315,8 +317,11 @@ def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
     return drug
 
 
-def _load_band(b, line, p, problems, sources, drug: Drug, dialysis: bool) -> Band | None:
+def _load_band(b, line, p, problems, sources, drug: Drug, lines: _Lines,
+               dialysis: bool) -> Band | None:
     what = f"{drug.inn} {'dialysis' if dialysis else 'band'}"
+    dose_line = lines.key(line, "dose")
+    from_line = lines.key(line, "from")
     status = b.get("status")
     if status not in STATUSES:
         problems.append(Problem(p, line, f"{what}: status {status!r} is not one of {', '.join(STATUSES)}"))
@@ -330,33 +335,33 @@ def _load_band(b, line, p, problems, sources, drug: Drug, dialysis: bool) -> Ban
     if timing not in TIMING_ZH:
         problems.append(Problem(p, line, f"{what}: unknown timing {timing!r}"))
         timing = ""
-    doses = _doses(b.get("dose"), problems, p, line, what)
+    doses = _doses(b.get("dose"), problems, p, dose_line, what)
     lo = hi = None
     if not dialysis:
-        lo = _dec(b.get("from"), problems, p, line, f"{what} from")
-        hi = _dec(b.get("to"), problems, p, line, f"{what} to")
+        lo = _dec(b.get("from"), problems, p, from_line, f"{what} from")
+        hi = _dec(b.get("to"), problems, p, lines.key(line, "to"), f"{what} to")
         if lo is None and "from" not in b:
             problems.append(Problem(p, line, f"{what}: no lower edge (from)"))
-        for edge in (lo, hi):
+        for edge, eline in ((lo, from_line), (hi, lines.key(line, "to"))):
             if edge is not None and (edge * 10 != int(edge * 10) or edge >= 6553):
-                problems.append(Problem(p, line, f"{what}: band edge {edge} must be in steps of 0.1 "
-                                                 "below 6553"))
+                problems.append(Problem(p, eline, f"{what}: band edge {edge} must be in steps of "
+                                                  "0.1 below 6553"))
     band = Band(lo, hi, status, doses, str(source or ""), str(where or ""), timing,
-                str(b.get("note_en", "")), str(b.get("note_zh", "")), dialysis, line)
+                str(b.get("note_en", "")), str(b.get("note_zh", "")), dialysis, line, from_line)
     if status == "uncertain" and doses:
-        problems.append(Problem(p, line, f"{what}: an uncertain band carries an amount "
-                                         "(the device must never show a number for it)"))
+        problems.append(Problem(p, dose_line, f"{what}: an uncertain band carries an amount "
+                                              "(the device must never show a number for it)"))
     if status == "adjusted" and not doses:
         problems.append(Problem(p, line, f"{what}: an adjusted band needs its dose"))
     if status == "standard" and doses:
         for d in doses:
             same = [s for s in drug.standard if s.unit == d.unit and s.scale == d.scale]
             if not same:
-                problems.append(Problem(p, line, f"{what}: standard dose in {d.unit}, but the "
-                                                 "drug's standard dose has no such unit"))
+                problems.append(Problem(p, dose_line, f"{what}: standard dose in {d.unit}, but "
+                                                      "the drug's standard dose has no such unit"))
             elif d.ceiling() > max(s.ceiling() for s in same):
-                problems.append(Problem(p, line, f"{what}: {d.text()} is above the standard dose "
-                                                 "but marked standard"))
+                problems.append(Problem(p, dose_line, f"{what}: {d.text()} is above the standard "
+                                                      "dose but marked standard"))
     return band
 
 
@@ -366,20 +371,21 @@ def _check_bands(drug: Drug, p: str, problems: list[Problem]) -> None:
         problems.append(Problem(p, drug.line, f"{drug.inn}: no bands"))
         return
     if bands[0].lo != 0:
-        problems.append(Problem(p, bands[0].line, f"{drug.inn}: gap below {bands[0].lo} "
+        problems.append(Problem(p, bands[0].from_line, f"{drug.inn}: gap below {bands[0].lo} "
                                                   "(the lowest band must start at 0)"))
     for a, b in zip(bands, bands[1:], strict=False):
         if a.hi is None:
-            problems.append(Problem(p, a.line, f"{drug.inn}: band from {a.lo} has no upper edge "
-                                               f"but another band starts at {b.lo} (overlap)"))
+            problems.append(Problem(p, b.from_line, f"{drug.inn}: band from {a.lo} has no upper "
+                                                    f"edge but another band starts at {b.lo} (overlap)"))
         elif a.hi < b.lo:
-            problems.append(Problem(p, b.line, f"{drug.inn}: gap between {a.hi} and {b.lo}"))
+            problems.append(Problem(p, b.from_line, f"{drug.inn}: gap between {a.hi} and {b.lo}"))
         elif a.hi > b.lo:
-            problems.append(Problem(p, b.line, f"{drug.inn}: bands overlap between {b.lo} and {a.hi}"))
+            problems.append(Problem(p, b.from_line, f"{drug.inn}: bands overlap between {b.lo} "
+                                                    f"and {a.hi}"))
     for b in bands:
         if b.hi is not None and b.hi <= b.lo:
-            problems.append(Problem(p, b.line, f"{drug.inn}: band upper edge {b.hi} is not above "
-                                               f"its lower edge {b.lo}"))
+            problems.append(Problem(p, b.from_line, f"{drug.inn}: band upper edge {b.hi} is not "
+                                                    f"above its lower edge {b.lo}"))
     if bands[-1].hi is not None:
         problems.append(Problem(p, bands[-1].line, f"{drug.inn}: gap above {bands[-1].hi} "
                                                    "(the highest band needs no upper edge)"))
