@@ -49,9 +49,7 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"
 PROMPTS = (b">>> ", b"... ", b"\r\n>", b"\x04>")  # friendly, continuation, raw REPL
 PICO_FLASH_BYTES = 1408 * 1024  # the rp2 port's filesystem on a 2 MB Pico
 POWER_ON_TIME = datetime(2021, 1, 1, tzinfo=UTC)  # a Pico's RTC after power-up
-CONTROL_HELP = (
-    "status | power-cut | power-cut-after BYTES | set-clock ISO8601 | soft-reset-count"
-)
+CONTROL_HELP = "status | power-cut | power-cut-after BYTES | disarm | set-clock ISO8601"
 
 
 class VirtualBoard:
@@ -300,6 +298,11 @@ class VirtualBoard:
         if cmd == "power-cut-after" and len(args) == 1 and args[0].isdigit():
             (self.state / "cut_after").write_text(args[0])
             return {"ok": True, "armed_bytes": int(args[0])}
+        if cmd == "disarm":
+            # A later arming replaces any budget in the running interpreter; "0" there
+            # would cut at once, so disarming writes a budget larger than any flash.
+            (self.state / "cut_after").write_text(str(1 << 40))
+            return {"ok": True}
         if cmd == "set-clock" and len(args) == 1:
             try:
                 when = datetime.fromisoformat(args[0])

@@ -79,3 +79,36 @@ def virtual_only(board):
     if not board.virtual:
         pytest.skip("needs the virtual board's power switch")
     return board
+
+
+@dataclass
+class Tables:
+    v1: bytes
+    v2: bytes
+    unsigned: bytes
+    foreign: bytes
+    pub_line: str
+
+
+@pytest.fixture(scope="session")
+def signed_tables(tmp_path_factory) -> Tables:
+    """The example table signed as version 1 and 2 by a key made for this session."""
+    from mmrenal import tablebin, tables
+
+    d = tmp_path_factory.mktemp("approver")
+    priv, pub = tablebin.keygen(d, "hil-approver")
+    other, _ = tablebin.keygen(d, "stranger")
+    table, problems = tables.load(tables.EXAMPLE)
+    assert problems == []
+    v1 = tablebin.compile_table(table)
+    table.version = 2
+    v2 = tablebin.compile_table(table)
+    return Tables(tablebin.sign(v1, priv), tablebin.sign(v2, priv), v1, tablebin.sign(v1, other),
+                  tablebin.device_key_line(tablebin.load_public(pub), "hil-approver"))
+
+
+@pytest.fixture
+def trusted(deployed, signed_tables):
+    """A deployed board that trusts the session's approver key."""
+    deploy.trust_key(deployed.port, signed_tables.pub_line)
+    return deployed

@@ -1,0 +1,181 @@
+"""Dose tables on the board: install into the standby slot, refusal of anything not
+intact and approved, power cuts during an install, boot fallback, and every Table 1
+cell looked up over the device protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmrenal import deploy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import table1  # noqa: E402
+
+QUIET = {"log": lambda *a, **k: None}
+
+
+def _status(board) -> dict:
+    with board.device() as dev:
+        return dev.request({"op": "table_status"})
+
+
+def _active(board) -> tuple | None:
+    """(version, SHA-256 of the body) of the active table, None without one."""
+    st = _status(board)
+    if not st["active_slot"]:
+        return None
+    info = st[f"slot_{st['active_slot']}"]
+    return info["version"], info["sha256"]
+
+
+def _ident(data: bytes) -> tuple:
+    body = data[64 : 64 + int.from_bytes(data[20:24], "little")]
+    return int.from_bytes(data[8:12], "little"), hashlib.sha256(body).hexdigest()
+
+
+def _wipe_tables(board):
+    code = ("import os\nfor n in ('table_a.bin','table_b.bin','table.act','table.act.new'):\n"
+            " try:\n  os.remove(n)\n except OSError:\n  pass")
+    assert board.mpremote("exec", code, "+", "soft-reset").returncode == 0
+
+
+def test_no_valid_table_gives_no_doses_but_renal_works(trusted):
+    _wipe_tables(trusted)
+    with trusted.device() as dev:
+        st = dev.request({"op": "table_status"})
+        assert st["active_slot"] is None
+        r = dev.request({"op": "dose", "drug": "lenalidomide", "crcl": "25"})
+        assert r["ok"] is False and r["field"] == "table" and "no valid dose table" in r["error"]
+        assert "doses" not in r
+        assert dev.request({"op": "egfr", "age": "60", "sex": "M", "scr": "1.0",
+                            "scr_unit": "mg/dL"})["ok"]
+        assert "NO VALID DOSE TABLE" in dev.request({"op": "status"})["dose_table"]
+
+
+def test_install_then_every_table1_cell_over_the_protocol(trusted, signed_tables):
+    after = deploy.flash_table(trusted.port, signed_tables.v1, **QUIET)
+    assert after["slot_" + after["active_slot"]]["version"] == 1
+    with trusted.device() as dev:
+        for drug, value, dialysis, expected in table1.cases():
+            keyed = "egfr" if drug == "melphalan" else "crcl"
+            resp = dev.request({"op": "dose", "drug": drug, keyed: value, "dialysis": dialysis})
+            assert resp["ok"], resp
+            assert table1.matches(resp, expected) is None, (drug, value, dialysis, resp)
+            assert resp["table"]["verified"] is True
+
+
+def test_older_version_refused_unless_forced(trusted, signed_tables):
+    deploy.flash_table(trusted.port, signed_tables.v2, **QUIET)
+    assert _active(trusted) == _ident(signed_tables.v2)
+    with pytest.raises(deploy.DeployError, match="older than the active version"):
+        deploy.flash_table(trusted.port, signed_tables.v1, **QUIET)
+    assert _active(trusted) == _ident(signed_tables.v2)
+    deploy.flash_table(trusted.port, signed_tables.v1, force=True, **QUIET)
+    st = _status(trusted)
+    assert st[f"slot_{st['active_slot']}"]["version"] == 1
+
+
+@pytest.mark.parametrize("kind", ["unsigned", "foreign", "bitflip-header", "bitflip-body",
+                                  "bitflip-signature", "truncated-body", "truncated-signature"])
+def test_bad_tables_are_refused_and_the_old_one_stays(trusted, signed_tables, kind):
+    deploy.flash_table(trusted.port, signed_tables.v1, force=True, **QUIET)
+    before = _active(trusted)
+    assert before == _ident(signed_tables.v1)
+    good = bytearray(signed_tables.v2)
+    bad = {
+        "unsigned": bytes(signed_tables.unsigned),
+        "foreign": signed_tables.foreign,
+        "bitflip-header": bytes(good[:8]) + bytes([good[8] ^ 0x01]) + bytes(good[9:]),
+        "bitflip-body": bytes(good[:5000]) + bytes([good[5000] ^ 0x80]) + bytes(good[5001:]),
+        "bitflip-signature": bytes(good[:-10]) + bytes([good[-10] ^ 0x04]) + bytes(good[-9:]),
+        "truncated-body": bytes(good[:4000]),
+        "truncated-signature": bytes(good[:-1]),
+    }[kind]
+    with pytest.raises(deploy.DeployError, match="refused the table"):
+        deploy.flash_table(trusted.port, bad, **QUIET)
+    assert _active(trusted) == before
+
+
+def test_power_cut_at_every_step_of_an_install(trusted, signed_tables, monkeypatch):
+    board = trusted
+    if not board.virtual:
+        pytest.skip("needs the virtual board's power switch")
+    monkeypatch.setattr(deploy, "STEP_TIMEOUT", 1)
+    from support import SOAK
+
+    size = len(signed_tables.v2)
+    step = 256 if SOAK else 1024  # 256: every chunk mpremote writes
+    points = [*range(0, size, step), size - 1, size, size + 1]  # size + 1: the pointer byte
+    old, new = _ident(signed_tables.v1), _ident(signed_tables.v2)
+    assert old != new
+    outcomes = {"old": 0, "new": 0}
+    for n in points:
+        deploy.flash_table(board.port, signed_tables.v1, force=True, **QUIET)
+        cuts = board.control("status")["power_cuts"]
+        board.control(f"power-cut-after {n}")
+        try:
+            deploy.flash_table(board.port, signed_tables.v2, **QUIET)
+        except deploy.DeployError:
+            pass
+        board.control("disarm")
+        assert board.control("status")["power_cuts"] == cuts + 1, f"no cut at {n}"
+        now = _active(board)
+        assert now in (old, new), f"after a cut at byte {n}: active {now}"
+        outcomes["new" if now == new else "old"] += 1
+        with board.device() as dev:  # a whole table, usable
+            assert dev.request({"op": "dose", "drug": "len", "crcl": "25"})["ok"]
+    # Every cut before the pointer's rename leaves the old table; none leaves a mix.
+    assert outcomes["old"] == len(points), outcomes
+
+
+def test_boot_falls_back_to_the_other_good_slot(trusted, signed_tables):
+    board = trusted
+    if not board.virtual:
+        pytest.skip("corrupts a slot on the virtual flash directly")
+    deploy.flash_table(board.port, signed_tables.v1, force=True, **QUIET)
+    deploy.flash_table(board.port, signed_tables.v2, **QUIET)
+    st = _status(board)
+    active = st["active_slot"]
+    f = board.vd.flash / f"table_{active}.bin"
+    data = bytearray(f.read_bytes())
+    data[3000] ^= 0x10
+    f.write_bytes(bytes(data))
+    board.control("power-cut")  # boot re-checks the active slot
+    st = _status(board)
+    assert st["active_slot"] != active and st["fallback"] is True
+    assert st[f"slot_{st['active_slot']}"]["version"] == 1
+    assert any("SHA-256" in p or "CRC" in p for p in st["problems"])
+
+
+def test_expired_table_warns_on_every_dose(trusted, signed_tables):
+    board = trusted
+    deploy.flash_table(board.port, signed_tables.v2, force=True, **QUIET)
+    board.control("set-clock 2028-01-01T08:00:00")
+    try:
+        with board.device() as dev:
+            for drug in ("lenalidomide", "bortezomib", "ide-cel"):
+                r = dev.request({"op": "dose", "drug": drug, "crcl": "50"})
+                assert r["ok"] and r["table"]["expired"] is True
+    finally:
+        board.control("set-clock 2026-11-26T08:00:00")
+
+
+def test_table_commands_on_the_board(trusted, signed_tables, tmp_path):
+    import subprocess
+
+    deploy.flash_table(trusted.port, signed_tables.v1, force=True, **QUIET)
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "table", "show", "--port", trusted.port],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "active  slot" in res.stdout and "v1" in res.stdout
+    f = tmp_path / "v2.bin"
+    f.write_bytes(signed_tables.v2)
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "table", "flash", str(f), "--port",
+                          trusted.port], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "v2" in res.stdout
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "dose", "len", "--crcl", "25", "--port",
+                          trusted.port, "--json"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and '"amount": 15.0' in res.stdout
