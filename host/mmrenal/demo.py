@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mmrenal import clock, report
 from mmrenal.engine import Engine
+from mmrenal.table_cmds import dose_text, example_table
 
 PATIENT = "BED-12"  # patients are short codes on the device, never names
 INPUTS = {
@@ -27,9 +28,17 @@ HISTORY = [("2026-11-21T07:30", "1.10"), ("2026-11-24T07:45", "1.80")]
 def run(engine: str = "micropython") -> int:
     req = {"op": "crcl", **INPUTS, "scr_time": clock.to_minutes(NOW),
            "history": [[clock.to_minutes(t), v] for t, v in HISTORY]}
+    table = example_table()
     with Engine(engine) as eng:
         version = eng.request({"op": "version"})
         resp = eng.request(req)
+        doses = []
+        if resp.get("ok"):
+            for drug in ("lenalidomide", "bortezomib"):
+                doses.append(eng.request({
+                    "op": "dose", "drug": drug, "table_path": table,
+                    "crcl": report.text(resp["crcl_ml_min_x10"], 1),
+                    "weight": INPUTS["weight"], "height": INPUTS["height"]}))
     if not resp.get("ok"):
         print(f"refused: {resp.get('field')}: {resp.get('error')}")
         return 2
@@ -47,5 +56,8 @@ def run(engine: str = "micropython") -> int:
     print("What this means at the bedside: the creatinine has more than doubled in five days,")
     print("so the CrCl above is an overestimate; dose decisions keyed to CrCl need a")
     print("pharmacist's review until the creatinine is stable.")
+    for d in doses:
+        print("-" * 64)
+        print(dose_text(d) if d.get("ok") else f"refused: {d.get('field')}: {d.get('error')}")
     print(rule)
     return 0
