@@ -4,4 +4,5 @@ import protocol
 import service
 
 service.store()  # check the active dose table now, falling back to the other slot
+service.tracker()  # replay the FLC journal (damaged records reported and skipped)
 protocol.serve()

@@ -14,6 +14,9 @@ import body
 import clock
 import dosetable
 import dosing
+import flc
+import flcstore
+import journal
 import kdigo
 import limits
 import renal
@@ -31,6 +34,8 @@ PRESCRIBED = ("prescribed", "", 2, 1, 99999999)
 
 _renal = renal.Renal()
 _store = None  # the device's table slots, booted on first use (main.py boots it at start)
+_tracker = None  # the device's FLC records (journal on flash)
+_scratch = None  # an in-memory tracker for the host's `flc analyze` (never written)
 _host_tables = {}  # host engines: tables read from a file path, by path
 _aki = kdigo.Aki()
 _times = [0] * MAX_SERIES
@@ -234,6 +239,105 @@ def _op_table_activate(req):
     return {"ok": True, "active_slot": st.slot, "version": t.version, "id": t.id}
 
 
+def tracker(req=None):
+    """The FLC tracker: the device's own, or with "scratch": true the host's
+    throw-away one (analysis of a CSV file through this same code)."""
+    global _tracker, _scratch
+    if req is not None and req.get("scratch") is True:
+        if _scratch is None:
+            _scratch = flcstore.Tracker(None)
+        return _scratch
+    if _tracker is None:
+        _tracker = flcstore.Tracker()
+        _tracker.boot()
+    return _tracker
+
+
+def _flc_value(req, key):
+    return limits.parse((key,) + flc.FLC[1:], _get(req, key))
+
+
+def _flc_write(fn):
+    try:
+        seq = fn()
+    except journal.Full as e:
+        return {"ok": False, "field": "storage", "error": "storage full: " + str(e)
+                + "; pull the records to a computer before adding more (nothing was written)"}
+    return {"ok": True, "seq": seq}
+
+
+def _op_flc_patient(req):
+    tr = tracker(req)
+    code = _get(req, "patient")
+    chain = _get(req, "involved")
+    if chain not in flc.CHAINS:
+        raise InputError("involved", "kappa or lambda")
+    start = req.get("start")
+    t0 = _minutes(start, "start") if start is not None else 0
+    return _flc_write(lambda: tr.add_patient(code, flc.CHAINS.index(chain), t0))
+
+
+def _op_flc_sample(req):
+    tr = tracker(req)
+    code = _get(req, "patient")
+    t = _minutes(_get(req, "time"), "time")
+    kappa = _flc_value(req, "kappa")
+    lam = _flc_value(req, "lambda")
+    lab = req.get("lab") or ""
+    return _flc_write(lambda: tr.add_sample(code, t, kappa, lam, lab, _flag(req, "confirm")))
+
+
+def _op_flc_event(req):
+    tr = tracker(req)
+    kind = _get(req, "event")
+    if kind not in flc.EVENTS[1:]:
+        raise InputError("event", "one of " + ", ".join(flc.EVENTS[1:]))
+    start = _minutes(_get(req, "start"), "start")
+    end = req.get("end")
+    end = _minutes(end, "end") if end is not None else 0
+    return _flc_write(lambda: tr.add_event(_get(req, "patient"), flc.EVENTS.index(kind), start, end))
+
+
+def _op_flc_creatinine(req):
+    tr = tracker(req)
+    unit = limits.parse_unit(req.get("scr_unit"))
+    nmol = limits.scr_nmol(_get(req, "scr"), unit)
+    t = _minutes(_get(req, "time"), "time")
+    return _flc_write(lambda: tr.add_creatinine(_get(req, "patient"), t, nmol))
+
+
+def _op_flc_kinetics(req):
+    tr = tracker(req)
+    out = flc.kinetics(tr.patient(_get(req, "patient")), clock.now())
+    out["ok"] = True
+    return out
+
+
+def _op_flc_list(req):
+    tr = tracker(req)
+    pts = []
+    for p in tr.by_pid:
+        pts.append([p.code, flc.CHAINS[p.involved], p.t0 or None, p.count, p.last_time()])
+    out = tr.status()
+    out["ok"] = True
+    out["patient_list"] = pts
+    return out
+
+
+def _op_flc_pull(req):
+    tr = tracker(req)
+    since = req.get("since", 0)
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise InputError("since", "a sequence number (0 for everything)")
+    limit = req.get("limit", 40)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise InputError("limit", "1-100 records per request")
+    records = tr.pull(since, limit + 1)
+    more = len(records) > limit
+    return {"ok": True, "records": records[:limit], "more": more,
+            "last_seq": tr.journal.last_seq if tr.journal else 0}
+
+
 def _op_table_reload(req):
     st = store()
     st.boot()
@@ -328,6 +432,13 @@ OPS = {
     "table_status": _op_table_status,
     "table_activate": _op_table_activate,
     "table_reload": _op_table_reload,
+    "flc_patient": _op_flc_patient,
+    "flc_sample": _op_flc_sample,
+    "flc_event": _op_flc_event,
+    "flc_creatinine": _op_flc_creatinine,
+    "flc_kinetics": _op_flc_kinetics,
+    "flc_list": _op_flc_list,
+    "flc_pull": _op_flc_pull,
 }
 
 

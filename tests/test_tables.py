@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-import table1
 
 from mmrenal import tablebin, tables
 from mmrenal.firmware import load
+
+import table1
 
 EXAMPLE = tables.EXAMPLE
 

@@ -1,0 +1,296 @@
+"""Serum free light chains (FLC): the decline after treatment, in integers.
+
+Renal recovery in cast nephropathy follows how fast the involved FLC falls; the early
+target is a 60% reduction (about 60% by day 21 went with recovery in ~80%). Per patient
+the tracker keeps the baseline (the last involved value at or before treatment start)
+and the most recent RING samples, so adding a sample costs the same however long the
+history: nothing is re-read from flash.
+
+Units: FLC in 0.01 mg/L, times in minutes since 2000-01-01, percentages in 0.1
+percentage points, half-life in 0.1 h, the kappa/lambda ratio in 0.001. The half-life
+is a least-squares fit of log2(FLC) against time (log2 in Q10, time in 0.1 h), with
+sums of centred terms divided by n as they are added so that every value stays a small
+int; r^2 (in 0.001) says how well the fit holds.
+"""
+
+from array import array
+
+from fixmath import log2_q24, ratio, smuldiv
+from limits import InputError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+KAPPA = const(0)
+LAMBDA = const(1)
+CHAINS = ("kappa", "lambda")
+EVENTS = ("", "chemo_start", "pe", "hco_hd", "hfr")
+SESSION_KINDS = (2, 3, 4)  # extracorporeal: plasma exchange, high-cutoff HD, HFR
+FLC = ("flc", "mg/L", 2, 10, 10000000)  # 0.10-100,000 mg/L in 0.01 mg/L
+RING = const(32)  # recent samples kept per patient
+MAX_SESSIONS = const(16)
+DAY = const(1440)
+TARGET = const(600)  # 60.0% reduction
+IMPRECISION = const(150)  # 15.0%: a smaller change is not a trend
+WINDOW = const(60 * 1440)  # the fit looks at most 60 days back
+NORMAL_RATIO = (260, 1650)
+RENAL_RATIO = (370, 3100)
+
+
+def check_code(code):
+    """Patients are short codes (bed or study number), never names."""
+    if not isinstance(code, str) or not 1 <= len(code) <= 12:
+        raise InputError("patient", "a bed or study number of 1-12 characters")
+    digit = False
+    for ch in code:
+        if "0" <= ch <= "9":
+            digit = True
+        elif not ("A" <= ch <= "Z" or ch == "-"):
+            raise InputError("patient", repr(code) + ": use capitals, digits and '-' only "
+                             "(a bed or study number, never a name)")
+    if not digit:
+        raise InputError("patient", repr(code) + " has no digit: patients are bed or study "
+                         "numbers, never names")
+    return code
+
+
+class Patient:
+    def __init__(self, pid, code, involved, t0):
+        self.pid = pid
+        self.code = code
+        self.involved = involved
+        self.t0 = t0  # treatment start, 0 if not recorded
+        self.base_t = -1  # baseline sample time (-1: none yet)
+        self.base_v = 0
+        self.base_lab = ""
+        self.first_t = -1  # the first sample, the baseline when t0 is unknown
+        self.first_v = 0
+        self.first_lab = ""
+        self.times = array("i", [0] * RING)
+        self.kappa = array("i", [0] * RING)
+        self.lam = array("i", [0] * RING)
+        self.labs = [""] * RING
+        self.n = 0  # samples in the ring, oldest first
+        self.count = 0  # samples ever added
+        self.reached_at = -1  # first time the reduction reached 60%
+        self.sessions = []  # (kind, start, end)
+
+    def involved_at(self, i):
+        return self.kappa[i] if self.involved == KAPPA else self.lam[i]
+
+    def last_time(self):
+        return self.times[self.n - 1] if self.n else -1
+
+    def add(self, t, kappa, lam, lab):
+        """Insert a sample in time order (the oldest drops out of a full ring)."""
+        n = self.n
+        if n == RING:
+            for i in range(1, RING):
+                self.times[i - 1] = self.times[i]
+                self.kappa[i - 1] = self.kappa[i]
+                self.lam[i - 1] = self.lam[i]
+                self.labs[i - 1] = self.labs[i]
+            n -= 1
+        i = n
+        while i > 0 and self.times[i - 1] > t:
+            self.times[i] = self.times[i - 1]
+            self.kappa[i] = self.kappa[i - 1]
+            self.lam[i] = self.lam[i - 1]
+            self.labs[i] = self.labs[i - 1]
+            i -= 1
+        self.times[i] = t
+        self.kappa[i] = kappa
+        self.lam[i] = lam
+        self.labs[i] = lab
+        self.n = n + 1
+        self.count += 1
+        v = kappa if self.involved == KAPPA else lam
+        if self.first_t < 0 or t < self.first_t:
+            self.first_t, self.first_v, self.first_lab = t, v, lab
+        if self.t0 and t <= self.t0 and t >= self.base_t:
+            self.base_t, self.base_v, self.base_lab = t, v, lab
+        b = self.baseline()
+        if b and t > self.base_or_first_t() and self.reached_at < 0:
+            if v * 5 <= b * 2:  # at most 40% of baseline left
+                self.reached_at = t
+
+    def set_start(self, t0):
+        """Treatment start (or a later correction): the baseline is re-found."""
+        self.t0 = t0
+        self.base_t = -1
+        self.base_v = 0
+        self.reached_at = -1
+        for i in range(self.n):
+            if self.times[i] <= t0:
+                self.base_t = self.times[i]
+                self.base_v = self.involved_at(i)
+                self.base_lab = self.labs[i]
+        b = self.baseline()
+        for i in range(self.n):
+            if b and self.times[i] > t0 and self.involved_at(i) * 5 <= b * 2:
+                self.reached_at = self.times[i]
+                break
+
+    def baseline(self):
+        if self.t0:
+            return self.base_v if self.base_t >= 0 else 0
+        return self.first_v
+
+    def base_or_first_t(self):
+        return self.base_t if self.t0 else self.first_t
+
+    def add_session(self, kind, start, end):
+        if len(self.sessions) >= MAX_SESSIONS:
+            self.sessions.pop(0)
+        self.sessions.append((kind, start, end or start))
+
+
+def change_x10(old, new):
+    """(new - old) / old in 0.1 percentage points."""
+    return smuldiv(new - old, 1000, old)
+
+
+def fit(p, since):
+    """Least-squares log2-linear fit over the ring's involved values at or after `since`
+    (and within WINDOW of the latest). (n, half_life_x10 or 0 if not falling,
+    r2_x1000, slope info for projection) or None with fewer than 3 points."""
+    last = p.last_time()
+    lo = since
+    if last - WINDOW > lo:
+        lo = last - WINDOW
+    first = -1
+    n = 0
+    st = 0
+    sy = 0
+    y0 = 0
+    for i in range(p.n):
+        if p.times[i] < lo:
+            continue
+        y = log2_q24(p.involved_at(i)) >> 14  # Q10
+        if first < 0:
+            first = p.times[i]
+            y0 = y
+        st += (p.times[i] - first) // 6  # 0.1 h
+        sy += y - y0
+        n += 1
+    if n < 3:
+        return None
+    tm = (st + n // 2) // n
+    ym = smuldiv(sy, 1, n)
+    sxx = 0
+    sxy = 0
+    syy = 0
+    for i in range(p.n):
+        if p.times[i] < lo:
+            continue
+        dt = (p.times[i] - first) // 6 - tm
+        dy = (log2_q24(p.involved_at(i)) >> 14) - y0 - ym
+        sxx += ratio(dt * dt, 1, n, 1)
+        sxy += smuldiv(dt, dy, n)
+        syy += ratio(dy * dy, 1, n, 1)
+    if sxx == 0:
+        return None
+    r2 = 1000
+    if syy:
+        b1000 = ratio(-sxy if sxy < 0 else sxy, 1000, sxx, 1)
+        r2 = ratio(b1000, -sxy if sxy < 0 else sxy, syy, 1)
+    half = 0
+    if sxy < 0 and ratio(sxx, 1024, 1000000, 1) < -sxy:  # falling, half-life < 100,000 h
+        half = ratio(sxx, 1024, -sxy, 1)
+    # The fitted log2 value at the latest sample (Q10, relative to the first point).
+    y_last = ym + smuldiv(sxy, (last - first) // 6 - tm, sxx)
+    return n, half, r2, first, y0, y_last
+
+
+def kinetics(p, now):
+    """Everything the FLC screen and the host report show, as a dict of integers."""
+    out = {"patient": p.code, "involved": CHAINS[p.involved], "samples": p.count,
+           "treatment_start": p.t0 or None}
+    if not p.n:
+        return out
+    i = p.n - 1
+    latest = p.involved_at(i)
+    unin = p.lam[i] if p.involved == KAPPA else p.kappa[i]
+    out["latest_time"] = p.times[i]
+    out["latest_x100"] = latest
+    out["dflc_x100"] = latest - unin
+    kl = ratio(p.kappa[i], 1000, p.lam[i], 1)
+    out["kl_ratio_x1000"] = kl
+    out["kl_normal"] = NORMAL_RATIO[0] <= kl <= NORMAL_RATIO[1]
+    out["kl_renal_range"] = RENAL_RATIO[0] <= kl <= RENAL_RATIO[1]
+    base = p.baseline()
+    out["baseline_x100"] = base or None
+    out["baseline_time"] = p.base_or_first_t() if base else None
+    out["reduction_x10"] = change_x10(base, latest) * -1 if base else None
+    if i:
+        ch = change_x10(p.involved_at(i - 1), latest)
+        out["last_change_x10"] = ch
+        out["trend"] = ("no change" if -IMPRECISION < ch < IMPRECISION
+                        else ("falling" if ch < 0 else "rising"))
+    labs = []
+    for j in range(p.n):
+        if p.labs[j] not in labs:
+            labs.append(p.labs[j])
+    out["labs"] = labs
+    out["labs_differ"] = len(labs) > 1  # serial samples should come from one laboratory
+    f = fit(p, (p.t0 + 1) if p.t0 else 0)
+    out["reached_60_at"] = p.reached_at if p.reached_at >= 0 else None
+    out["half_life_x10"] = None
+    out["projected_60"] = None
+    if f:
+        n, half, r2, first, y0, y_last = f
+        out["fit_points"] = n
+        out["fit_r2_x1000"] = r2
+        out["half_life_x10"] = half or None
+        if base and half and p.reached_at < 0:
+            y60 = (log2_q24(ratio(base, 2, 5, 1)) >> 14) - y0
+            if y_last > y60:
+                tenths = ratio(y_last - y60, half, 1024, 1)  # 0.1 h to the target
+                out["projected_60"] = p.times[i] + tenths * 6
+    on_track = None
+    if p.t0 and base:
+        day21 = p.t0 + 21 * DAY
+        if p.reached_at >= 0:
+            on_track = p.reached_at <= day21
+        elif p.times[i] >= day21:
+            on_track = False
+        elif out["projected_60"] is not None:
+            on_track = out["projected_60"] <= day21
+        else:
+            on_track = False
+    out["on_track_day21"] = on_track
+    out["sessions"] = sessions(p)
+    out["now"] = now
+    return out
+
+
+def sessions(p):
+    """Per extracorporeal session: the fall it brought and the rebound by the next
+    sample, from the samples around it ([kind, start, end, removal_x10, rebound_x10])."""
+    out = []
+    for k in range(len(p.sessions)):
+        kind, start, end = p.sessions[k]
+        if kind not in SESSION_KINDS:
+            continue
+        nxt = p.sessions[k + 1][1] if k + 1 < len(p.sessions) else 0x3FFFFFFF
+        pre = post = after = -1
+        for i in range(p.n):
+            t = p.times[i]
+            if t <= start:
+                pre = i
+            elif t >= end and post < 0:
+                post = i
+            elif post >= 0 and after < 0 and t > p.times[post] and t < nxt:
+                after = i
+        removal = rebound = None
+        if pre >= 0 and post >= 0 and p.times[post] < nxt:
+            removal = -change_x10(p.involved_at(pre), p.involved_at(post))
+            if after >= 0:
+                rebound = change_x10(p.involved_at(post), p.involved_at(after))
+        out.append([EVENTS[kind], start, end, removal, rebound])
+    return out

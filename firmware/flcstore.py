@@ -1,0 +1,201 @@
+"""The FLC records on the device: patients, samples, sessions and creatinine values
+in the journal, replayed into the tracker (flc.Patient) at boot.
+
+Records are acknowledged only once durable (journal.append). Entry limits refuse a
+value outside its range with the field named; a sample dated before the patient's
+latest one is refused unless sent again with confirm, so a typing slip in the date
+cannot slip into the trend unnoticed.
+"""
+
+import struct
+
+import flc
+import journal
+from limits import MINUTES, InputError, check, check_scr_nmol
+
+PATH = "flc.jnl"
+MAX_BYTES = 180000  # >= 4,000 samples with 8-character lab codes
+MAX_PATIENTS = 16
+MAX_LAB = 8
+
+T_PATIENT = 1
+T_SAMPLE = 2
+T_EVENT = 3
+T_SCR = 4
+TYPE_NAMES = ("", "patient", "sample", "event", "creatinine")
+
+
+def _keep_all(seq, rtype, payload):
+    return True
+
+
+def _lab(lab):
+    if not isinstance(lab, str) or len(lab) > MAX_LAB:
+        raise InputError("lab", "a laboratory code of at most 8 characters")
+    for ch in lab:
+        if not ("A" <= ch <= "Z" or "0" <= ch <= "9" or ch == "-"):
+            raise InputError("lab", repr(lab) + ": capitals, digits and '-' only")
+    return lab
+
+
+class Tracker:
+    def __init__(self, path=PATH, max_bytes=MAX_BYTES):
+        self.journal = journal.Journal(path, max_bytes) if path else None
+        self.patients = {}  # code -> flc.Patient
+        self.by_pid = []
+        self.creatinine = {}  # code -> [(time, nmol)] recent values, for KDIGO
+        self.records = 0
+        self.damaged_at_boot = []
+
+    # --- replay -----------------------------------------------------------------
+
+    def boot(self):
+        """Replay the journal. Damaged records are reported (status "damaged") and
+        skipped; the journal is then compacted so that new records follow good ones."""
+        self.patients = {}
+        self.by_pid = []
+        self.creatinine = {}
+        self.records = 0
+        self.damaged_at_boot = []
+        if self.journal:
+            self.records = self.journal.scan(self._apply)
+            if self.journal.bad:
+                self.damaged_at_boot = [list(b) for b in self.journal.bad]
+                self.journal.compact(_keep_all)
+        return self.records
+
+    def _apply(self, seq, rtype, payload):
+        if rtype == T_PATIENT:
+            pid, involved, t0 = struct.unpack_from("<BBI", payload, 0)
+            code = str(bytes(payload[6:]), "utf-8")
+            if pid < len(self.by_pid):
+                p = self.by_pid[pid]
+                p.set_start(t0)
+            else:
+                p = flc.Patient(pid, code, involved, t0)
+                self.by_pid.append(p)
+                self.patients[code] = p
+        elif rtype == T_SAMPLE:
+            pid, t, k, lam = struct.unpack_from("<BIII", payload, 0)
+            if pid < len(self.by_pid):
+                self.by_pid[pid].add(t, k, lam, str(bytes(payload[13:]), "utf-8"))
+        elif rtype == T_EVENT:
+            pid, kind, start, end = struct.unpack_from("<BBII", payload, 0)
+            if pid < len(self.by_pid):
+                p = self.by_pid[pid]
+                if kind == 1:
+                    p.set_start(start)
+                else:
+                    p.add_session(kind, start, end)
+        elif rtype == T_SCR:
+            pid, t, nmol = struct.unpack_from("<BII", payload, 0)
+            if pid < len(self.by_pid):
+                lst = self.creatinine.setdefault(self.by_pid[pid].code, [])
+                lst.append((t, nmol))
+                if len(lst) > 16:
+                    lst.pop(0)
+
+    def _record(self, rtype, payload):
+        seq = 0
+        if self.journal:
+            try:
+                seq = self.journal.append(rtype, payload)
+            except journal.Full:
+                if not self.journal.bad:
+                    raise
+                self.journal.compact(_keep_all)  # reclaim damaged bytes, then try once more
+                seq = self.journal.append(rtype, payload)  # journal.Full: nothing written
+        self._apply(seq, rtype, memoryview(payload))
+        self.records += 1
+        return seq
+
+    # --- entries ----------------------------------------------------------------
+
+    def patient(self, code):
+        p = self.patients.get(code)
+        if p is None:
+            raise InputError("patient", repr(code) + " is not registered on this device")
+        return p
+
+    def add_patient(self, code, involved, t0):
+        flc.check_code(code)
+        if involved not in (0, 1):
+            raise InputError("involved", "kappa or lambda")
+        if t0:
+            check(MINUTES, t0)
+        p = self.patients.get(code)
+        if p is None:
+            if len(self.by_pid) >= MAX_PATIENTS:
+                raise InputError("patient", "the device holds " + str(MAX_PATIENTS)
+                                 + " patients at most")
+            pid = len(self.by_pid)
+        else:
+            if p.involved != involved:
+                raise InputError("involved", code + " is already recorded as "
+                                 + flc.CHAINS[p.involved])
+            pid = p.pid
+        return self._record(T_PATIENT, struct.pack("<BBI", pid, involved, t0 or 0)
+                            + code.encode())
+
+    def add_sample(self, code, t, kappa, lam, lab, confirm):
+        p = self.patient(code)
+        check(MINUTES, t)
+        check(("kappa",) + flc.FLC[1:], kappa)
+        check(("lambda",) + flc.FLC[1:], lam)
+        _lab(lab)
+        if p.n and t < p.last_time() and not confirm:
+            raise InputError("time", "earlier than this patient's latest sample: send it "
+                             "again with confirm to record it")
+        return self._record(T_SAMPLE, struct.pack("<BIII", p.pid, t, kappa, lam) + lab.encode())
+
+    def add_event(self, code, kind, start, end):
+        p = self.patient(code)
+        if not 1 <= kind < len(flc.EVENTS):
+            raise InputError("event", "one of " + ", ".join(flc.EVENTS[1:]))
+        check(MINUTES, start)
+        if end:
+            check(MINUTES, end)
+            if end < start:
+                raise InputError("end", "a session cannot end before it starts")
+        return self._record(T_EVENT, struct.pack("<BBII", p.pid, kind, start, end or 0))
+
+    def add_creatinine(self, code, t, nmol):
+        p = self.patient(code)
+        check(MINUTES, t)
+        check_scr_nmol(nmol)
+        return self._record(T_SCR, struct.pack("<BII", p.pid, t, nmol))
+
+    # --- reading back -----------------------------------------------------------
+
+    def pull(self, since, limit):
+        """Records with seq > since, at most `limit`, as lists a host can store."""
+        out = []
+
+        def visit(seq, rtype, payload):
+            if seq <= since or len(out) >= limit:
+                return
+            if rtype == T_PATIENT:
+                pid, involved, t0 = struct.unpack_from("<BBI", payload, 0)
+                out.append([seq, "patient", self.by_pid[pid].code, flc.CHAINS[involved], t0])
+            elif rtype == T_SAMPLE:
+                pid, t, k, lam = struct.unpack_from("<BIII", payload, 0)
+                out.append([seq, "sample", self.by_pid[pid].code, t, k, lam,
+                            str(bytes(payload[13:]), "utf-8")])
+            elif rtype == T_EVENT:
+                pid, kind, start, end = struct.unpack_from("<BBII", payload, 0)
+                out.append([seq, "event", self.by_pid[pid].code, flc.EVENTS[kind], start, end])
+            elif rtype == T_SCR:
+                pid, t, nmol = struct.unpack_from("<BII", payload, 0)
+                out.append([seq, "creatinine", self.by_pid[pid].code, t, nmol])
+
+        if self.journal:
+            self.journal.scan(visit)
+        return out
+
+    def status(self):
+        j = self.journal
+        return {"patients": len(self.by_pid), "records": self.records,
+                "samples": sum(p.count for p in self.by_pid),
+                "bytes": j.size if j else 0, "capacity": j.max_bytes if j else 0,
+                "last_seq": j.last_seq if j else 0,
+                "damaged": self.damaged_at_boot}
