@@ -1,0 +1,230 @@
+"""The FLC tracker: journal damage of every kind, capacity, compaction, and the integer
+kinetics against the float reference on synthetic two-compartment series."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from mmrenal import flcmodel
+from mmrenal.firmware import load
+
+from support import SOAK
+
+journal = load("journal")
+flc = load("flc")
+flcstore = load("flcstore")
+
+
+def _records(path):
+    got = []
+    j = journal.Journal(str(path), 1 << 20)
+    j.scan(lambda seq, t, p: got.append((seq, t, bytes(p))))
+    return got, j
+
+
+@pytest.fixture
+def written(tmp_path):
+    """A journal of 40 records of different sizes, and what was written."""
+    path = tmp_path / "j.jnl"
+    j = journal.Journal(str(path), 1 << 20)
+    want = []
+    for i in range(40):
+        payload = bytes((i * 7 + k) % 256 for k in range(3 + i % 20))
+        seq = j.append(1 + i % 4, payload)
+        want.append((seq, 1 + i % 4, payload))
+    return path, want
+
+
+def test_append_and_replay(written):
+    path, want = written
+    got, j = _records(path)
+    assert got == want and j.bad == [] and j.last_seq == 40
+
+
+def test_truncated_at_every_byte(written):
+    """A power cut at any byte: every complete record is there, no torn one."""
+    path, want = written
+    data = path.read_bytes()
+    ends, off = [], 0
+    for _, _, p in want:
+        off += journal.HEAD + len(p) + journal.TAIL
+        ends.append(off)
+    for cut in range(len(data) + 1):
+        path.write_bytes(data[:cut])
+        got, j = _records(path)
+        complete = sum(1 for e in ends if e <= cut)
+        assert got == want[:complete], cut
+        assert (j.bad != []) == (cut not in (0, *ends)), cut
+
+
+def test_every_bit_flip_loses_only_the_damaged_record(written):
+    path, want = written
+    data = path.read_bytes()
+    starts, off = [], 0
+    for _, _, p in want:
+        starts.append(off)
+        off += journal.HEAD + len(p) + journal.TAIL
+    positions = range(len(data)) if SOAK else range(0, len(data), 3)
+    for pos in positions:
+        rec = max(i for i, s in enumerate(starts) if s <= pos)
+        for bit in range(8):
+            bad = bytearray(data)
+            bad[pos] ^= 1 << bit
+            path.write_bytes(bytes(bad))
+            got, j = _records(path)
+            assert [g for g in got if g[0] != want[rec][0]] == want[:rec] + want[rec + 1:], (pos, bit)
+            assert want[rec] not in got and j.bad, (pos, bit)
+
+
+def test_append_after_a_torn_tail_and_compaction(written):
+    path, want = written
+    data = path.read_bytes()
+    path.write_bytes(data[:-5])  # the last record torn
+    j = journal.Journal(str(path), 1 << 20)
+    j.scan(lambda *a: None)
+    assert j.bad and j.last_seq == 39
+    seq = j.append(2, b"after the cut")
+    assert seq == 40
+    got, j2 = _records(path)
+    assert got == want[:39] + [(40, 2, b"after the cut")] and j2.bad
+    size = j2.compact(lambda s, t, p: True)
+    got, j3 = _records(path)
+    assert got == want[:39] + [(40, 2, b"after the cut")] and j3.bad == []
+    assert size == os.path.getsize(path) < len(data)
+
+
+def test_compaction_keeps_the_last_sequence_number(written):
+    path, want = written
+    j = journal.Journal(str(path), 1 << 20)
+    j.scan(lambda *a: None)
+    j.compact(lambda seq, t, p: seq < 10)  # drop most, but never the last
+    got, j2 = _records(path)
+    assert [g[0] for g in got] == [*range(1, 10), 40] and j2.last_seq == 40
+    assert j2.append(1, b"x") == 41
+
+
+def test_capacity_four_thousand_samples_then_full(tmp_path):
+    tr = flcstore.Tracker(str(tmp_path / "flc.jnl"))
+    tr.boot()
+    tr.add_patient("BED-1", 0, 14_000_000)
+    for i in range(4000):
+        tr.add_sample("BED-1", 14_000_000 + i * 60, 100 + i, 200, "LAB-8CHR", False)
+    assert tr.status()["samples"] == 4000
+    with pytest.raises(journal.Full):
+        for i in range(10_000):
+            tr.add_sample("BED-1", 14_300_000 + i * 60, 100, 200, "LAB-8CHR", False)
+    size = os.path.getsize(tmp_path / "flc.jnl")
+    before = tr.status()["samples"]
+    with pytest.raises(journal.Full):
+        tr.add_sample("BED-1", 15_000_000, 100, 200, "LAB-8CHR", False)
+    assert os.path.getsize(tmp_path / "flc.jnl") == size  # nothing half-written
+    again = flcstore.Tracker(str(tmp_path / "flc.jnl"))
+    again.boot()
+    assert again.status()["samples"] == before  # every acknowledged sample replays
+
+
+def test_entry_limits(tmp_path):
+    tr = flcstore.Tracker(None)
+    tr.boot()
+    limits = load("limits")
+    for code in ("ZHANG SAN", "Bed-1", "", "ABCDEFGHIJKLM1", "NAME"):
+        with pytest.raises(limits.InputError) as e:
+            tr.add_patient(code, 0, 0)
+        assert e.value.field == "patient"
+    tr.add_patient("BED-7", 1, 14_000_000)
+    for kappa, lam, field in ((9, 500, "kappa"), (500, 10_000_001, "lambda")):
+        with pytest.raises(limits.InputError) as e:
+            tr.add_sample("BED-7", 14_000_100, kappa, lam, "L1", False)
+        assert e.value.field == field
+    tr.add_sample("BED-7", 14_000_100, 500, 500, "L1", False)
+    with pytest.raises(limits.InputError) as e:
+        tr.add_sample("BED-7", 14_000_000, 500, 500, "L1", False)
+    assert e.value.field == "time" and "confirm" in e.value.message
+    tr.add_sample("BED-7", 14_000_000, 500, 500, "L1", True)  # confirmed
+    with pytest.raises(limits.InputError):
+        tr.add_sample("BED-9", 14_000_000, 500, 500, "L1", False)  # not registered
+
+
+def _track(s: flcmodel.Series):
+    tr = flcstore.Tracker(None)
+    tr.boot()
+    tr.add_patient("BED-1", flc.CHAINS.index(s.chain), s.t0)
+    for t, k, lam in zip(s.times, s.kappa, s.lam, strict=True):
+        tr.add_sample("BED-1", t, round(k * 100), round(lam * 100), "L1", True)
+    for kind, start, end in s.sessions:
+        tr.add_event("BED-1", flc.EVENTS.index(kind), start, end)
+    return flc.kinetics(tr.patient("BED-1"), 0)
+
+
+def test_reference_uses_the_device_sample_choice():
+    assert (flcmodel.RING, flcmodel.WINDOW) == (flc.RING, flc.WINDOW)
+
+
+def test_kinetics_against_the_float_reference():
+    rng = np.random.default_rng(2026)
+    n = 400 if SOAK else 60
+    checked = 0
+    for i in range(n):
+        chain = ("kappa", "lambda")[i % 2]
+        half = float(rng.choice([2.5, 4, 6, 30, 45, 60]))  # normal and dialysis range
+        s = flcmodel.simulate(rng, chain, half, sessions=int(rng.integers(0, 5)),
+                              session_kind=("pe", "hco_hd", "hfr")[i % 3])
+        k = _track(s)
+        ref = flcmodel.reference(s)
+        assert abs(k["reduction_x10"] / 10 - ref["reduction_pct"]) <= 0.1
+        assert k["baseline_x100"] == round(ref["baseline"] * 100)
+        if ref["half_life_h"] is None:
+            assert k["half_life_x10"] is None
+            continue
+        assert abs(k["half_life_x10"] / 10 - ref["half_life_h"]) <= 0.02 * ref["half_life_h"]
+        checked += 1
+    assert checked > n * 0.8
+
+
+def test_sessions_removal_and_rebound():
+    rng = np.random.default_rng(7)
+    s = flcmodel.simulate(rng, "lambda", 45, sessions=3, session_kind="hco_hd", noise=0.0)
+    k = _track(s)
+    assert [x[0] for x in k["sessions"]] == ["hco_hd"] * 3
+    for _kind, _start, _end, removal, rebound in k["sessions"]:
+        assert 100 < removal < 800  # a session lowers the plasma FLC (0.1 pp)
+        assert rebound is not None and rebound > 0  # tissue refills the plasma afterwards
+    # Independently: the fall across the first session from the samples around it.
+    t = np.array(s.times)
+    inv = np.array(s.lam)
+    pre = inv[t <= s.sessions[0][1]][-1]
+    post = inv[t >= s.sessions[0][2]][0]
+    assert abs(k["sessions"][0][3] / 10 - 100 * (pre - post) / pre) <= 0.1
+
+
+def test_day21_target_and_projection():
+    tr = flcstore.Tracker(None)
+    tr.boot()
+    t0 = 14_000_000
+    tr.add_patient("BED-2", 0, t0)
+    tr.add_sample("BED-2", t0 - 60, 100_000, 1_000, "L1", False)  # 1000 mg/L baseline
+    # Halving every 4 days: 60% reduction (40% left) after 4 x log2(2.5) = 5.29 days.
+    for d in (1, 2, 3, 4):
+        tr.add_sample("BED-2", t0 + d * 1440, round(100_000 * 2 ** (-d / 4)), 1_000, "L1", False)
+    k = flc.kinetics(tr.patient("BED-2"), 0)
+    assert k["half_life_x10"] == 960  # 96.0 h
+    day = (k["projected_60"] - t0) / 1440
+    assert abs(day - 4 * np.log2(2.5)) < 0.05
+    assert k["on_track_day21"] is True and k["reached_60_at"] is None
+    tr.add_sample("BED-2", t0 + 6 * 1440, 30_000, 1_000, "L2", False)
+    k = flc.kinetics(tr.patient("BED-2"), 0)
+    assert k["reached_60_at"] == t0 + 6 * 1440 and k["labs_differ"] is True
+
+
+def test_small_changes_are_no_change():
+    tr = flcstore.Tracker(None)
+    tr.boot()
+    tr.add_patient("BED-3", 0, 14_000_000)
+    tr.add_sample("BED-3", 14_000_100, 10_000, 1_000, "L1", False)
+    tr.add_sample("BED-3", 14_001_540, 8_600, 1_000, "L1", False)  # -14%
+    assert flc.kinetics(tr.patient("BED-3"), 0)["trend"] == "no change"
+    tr.add_sample("BED-3", 14_002_980, 7_000, 1_000, "L1", False)  # -18.6%
+    assert flc.kinetics(tr.patient("BED-3"), 0)["trend"] == "falling"
