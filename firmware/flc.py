@@ -15,7 +15,7 @@ int; r^2 (in 0.001) says how well the fit holds.
 
 from array import array
 
-from fixmath import log2_q24, ratio, smuldiv
+from fixmath import exp2_q24, log2_q24, ratio, smuldiv
 from limits import InputError
 
 try:
@@ -246,6 +246,8 @@ def kinetics(p, now):
         n, half, r2, first, y0, y_last = f
         out["fit_points"] = n
         out["fit_r2_x1000"] = r2
+        out["fit_from"] = first
+        out["fit_latest_x100"] = exp2_q24((y_last + y0) << 14)  # the fitted value now
         out["half_life_x10"] = half or None
         if base and half and p.reached_at < 0:
             y60 = (log2_q24(ratio(base, 2, 5, 1)) >> 14) - y0

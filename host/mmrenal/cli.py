@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from mmrenal import __version__, clock, report, table_cmds
+from mmrenal import __version__, clock, flc_cmds, report, table_cmds
 from mmrenal.device import DeviceError, NoBoard
 from mmrenal.engine import ENGINES, Engine, EngineError
 
@@ -302,6 +302,7 @@ COMMANDS: dict[str, Callable] = {
     "doctor": _setup_doctor,
     "table": table_cmds.setup_table,
     "dose": table_cmds.setup_dose,
+    "flc": flc_cmds.setup_flc,
 }
 
 
