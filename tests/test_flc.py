@@ -228,3 +228,71 @@ def test_small_changes_are_no_change():
     assert flc.kinetics(tr.patient("BED-3"), 0)["trend"] == "no change"
     tr.add_sample("BED-3", 14_002_980, 7_000, 1_000, "L1", False)  # -18.6%
     assert flc.kinetics(tr.patient("BED-3"), 0)["trend"] == "falling"
+
+
+def _write_csv(path, s: flcmodel.Series):
+    import csv
+
+    from mmrenal import clock
+
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["time", "kappa_mg_l", "lambda_mg_l", "lab", "event"])
+        w.writerow([clock.from_minutes(s.t0), "", "", "", "chemo_start"])
+        for kind, a, b in s.sessions:
+            w.writerow([clock.from_minutes(a), "", "", "", kind])
+            w.writerow([clock.from_minutes(b), "", "", "", "session_end"])
+        for t, k, lam in zip(s.times, s.kappa, s.lam, strict=True):
+            w.writerow([clock.from_minutes(t), f"{k:.2f}", f"{lam:.2f}", "LAB1", ""])
+
+
+def test_analyze_command_matches_the_tracker(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(11)
+    s = flcmodel.simulate(rng, "kappa", 5, sessions=2, session_kind="pe")
+    f = tmp_path / "p.csv"
+    _write_csv(f, s)
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "flc", "analyze", "--csv", str(f),
+                          "--involved", "kappa", "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert {"baseline_mg_l", "latest_mg_l", "reduction_pct", "half_life_h", "projected_60pct_date",
+            "on_track_day21", "sessions"} <= set(out)
+    # Same inputs through the tracker in this process (the CSV holds 2-decimal values).
+    s.kappa = [round(v, 2) for v in s.kappa]
+    s.lam = [round(v, 2) for v in s.lam]
+    k = _track(s)
+    assert out["reduction_pct"] == k["reduction_x10"] / 10
+    assert out["half_life_h"] == (k["half_life_x10"] or 0) / 10 or out["half_life_h"] is None
+    assert [x["kind"] for x in out["sessions"]] == ["pe", "pe"]
+    ref = flcmodel.reference(s)
+    assert abs(out["reduction_pct"] - ref["reduction_pct"]) <= 0.1
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "flc", "plot", "--csv", str(f),
+                          "--involved", "kappa", "-o", str(tmp_path / "p.png")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("row, where", [
+    ("2026-11-02T08:00,abc,12,L1,", "kappa"),
+    ("2026-11-02T08:00,150,,L1,", "needs both"),
+    ("yesterday,150,12,L1,", "time"),
+    ("2026-11-02T08:00,150,12,L1,dialysis", "event"),
+    ("2026-11-02T08:00,150,12,lab one,", "lab"),
+])
+def test_analyze_refuses_bad_rows_naming_row_and_field(tmp_path, row, where):
+    import subprocess
+    import sys
+
+    f = tmp_path / "bad.csv"
+    f.write_text("time,kappa_mg_l,lambda_mg_l,lab,event\n2026-11-01T08:00,200,12,L1,\n" + row + "\n")
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "flc", "analyze", "--csv", str(f),
+                          "--involved", "kappa"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert where in res.stderr
+    if where not in ("event", "time", "needs both"):
+        assert f"{f}:3" in res.stderr  # the row
