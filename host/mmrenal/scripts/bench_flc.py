@@ -1,0 +1,49 @@
+# Runs on MicroPython and CPython alike (firmware on the path), argv: FOLDER N.
+# Writes a journal of N samples in FOLDER, then times a boot replay and one append,
+# and reports the heap the tracker keeps (MicroPython only).
+import gc
+import os
+import sys
+
+import flcstore
+
+try:
+    from time import ticks_diff, ticks_us
+except ImportError:  # CPython
+    from time import perf_counter_ns
+
+    def ticks_us():
+        return perf_counter_ns() // 1000
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+folder, n = sys.argv[1], int(sys.argv[2])
+path = folder + "/flc.jnl"
+try:
+    os.remove(path)
+except OSError:
+    pass
+tr = flcstore.Tracker(path)
+tr.boot()
+for p in range(8):
+    tr.add_patient("BED-" + str(p + 1), p % 2, 14000000)
+t0 = ticks_us()
+for i in range(n):
+    tr.add_sample("BED-" + str(i % 8 + 1), 14000000 + i * 10, 10000 + i, 2000, "LAB-0001", False)
+print("append_us", ticks_diff(ticks_us(), t0) // n)
+tr = None
+gc.collect()
+try:
+    before = gc.mem_free()
+except AttributeError:
+    before = -1
+t0 = ticks_us()
+tr = flcstore.Tracker(path)
+tr.boot()
+print("replay_us", ticks_diff(ticks_us(), t0))
+gc.collect()
+print("heap_bytes", (before - gc.mem_free()) if before >= 0 else -1)
+print("samples", tr.status()["samples"])
+print("journal_bytes", tr.status()["bytes"])
