@@ -36,7 +36,7 @@ _renal = renal.Renal()
 _store = None  # the device's table slots, booted on first use (main.py boots it at start)
 _tracker = None  # the device's FLC records (journal on flash)
 _scratch = None  # an in-memory tracker for the host's `flc analyze` (never written)
-_host_tables = {}  # host engines: tables read from a file path, by path
+_host_table = [None, None]  # host engines: [path, table] of the table file last read
 _aki = kdigo.Aki()
 _times = [0] * MAX_SERIES
 _values = [0] * MAX_SERIES
@@ -146,16 +146,17 @@ def _table_for(req):
     if path is not None:
         if not isinstance(path, str):
             raise InputError("table_path", "must be a file path")
-        if path not in _host_tables:
+        if _host_table[0] != path:
+            _host_table[0] = _host_table[1] = None
             try:
-                with open(path, "rb") as f:
-                    data = f.read()
-                _host_tables[path] = dosetable.Table(data, {}, require_signature=False)
+                view = tablestore.read_into_buffer(path)  # the device's one table buffer
+                _host_table[1] = dosetable.Table(view, {}, require_signature=False)
             except OSError:
                 raise InputError("table_path", "cannot read " + path) from None
             except (dosetable.TableError, ValueError, IndexError) as e:
                 raise InputError("table", "refused: " + str(e)) from None
-        return _host_tables[path], False
+            _host_table[0] = path
+        return _host_table[1], False
     st = store()
     if st.table is None:
         raise InputError("table", "no valid dose table (" + "; ".join(st.problems) + "): no doses")

@@ -33,6 +33,19 @@ def _other(slot):
     return "b" if slot == "a" else "a"
 
 
+def read_into_buffer(name):
+    """The file's bytes, read into the shared table buffer (a view of it)."""
+    size = os.stat(name)[6]
+    if size > MAX_TABLE:
+        raise dosetable.TableError("larger than the device's " + str(MAX_TABLE) + "-byte table buffer")
+    gc.collect()
+    view = memoryview(_buf)[:size]
+    with open(name, "rb") as f:
+        if f.readinto(view) != size:
+            raise dosetable.TableError("could not read the whole file")
+    return view
+
+
 class Store:
     def __init__(self):
         self.table = None  # the active dosetable.Table, or None
@@ -54,16 +67,8 @@ class Store:
         verified streamed (signature included) before it is read into RAM whole."""
         name = slot_file(slot)
         approver = dosetable.check_file(name, self.keys)[3]
-        size = os.stat(name)[6]
-        if size > MAX_TABLE:
-            raise dosetable.TableError("larger than the device's " + str(MAX_TABLE) + "-byte table buffer")
         self.table = None  # its bytes are about to be overwritten
-        gc.collect()
-        view = memoryview(_buf)[:size]
-        with open(name, "rb") as f:
-            if f.readinto(view) != size:
-                raise dosetable.TableError("could not read the whole file")
-        table = dosetable.Table(view, self.keys, require_signature=False)
+        table = dosetable.Table(read_into_buffer(name), self.keys, require_signature=False)
         table.approver_key = approver
         return table
 
