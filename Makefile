@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m mmrenal.bench --out docs/benchmarks.md
 
 soak: $(STAMP)
-	MMRENAL_SOAK=1 $(VENV)/bin/pytest -q tests/test_accuracy.py tests/test_small_ints.py tests/test_properties.py
+	MMRENAL_SOAK=1 $(VENV)/bin/pytest -q
 
 # Hardware-in-the-loop on a real board: make hil PORT=/dev/ttyACM0
 hil: $(STAMP)

@@ -309,7 +309,16 @@ def _op_flc_creatinine(req):
 
 def _op_flc_kinetics(req):
     tr = tracker(req)
-    out = flc.kinetics(tr.patient(_get(req, "patient")), clock.now())
+    code = _get(req, "patient")
+    out = flc.kinetics(tr.patient(code), clock.now())
+    series = sorted(tr.creatinine.get(code) or [])  # recorded creatinine feeds KDIGO
+    n = len(series)
+    for i in range(n):
+        _times[i] = series[i][0]
+        _values[i] = series[i][1]
+    kdigo.stage(_aki, _times, _values, n, False)
+    out["creatinine_samples"] = n
+    _aki_fields(out)
     out["ok"] = True
     return out
 

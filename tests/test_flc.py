@@ -296,3 +296,16 @@ def test_analyze_refuses_bad_rows_naming_row_and_field(tmp_path, row, where):
     assert where in res.stderr
     if where not in ("event", "time", "needs both"):
         assert f"{f}:3" in res.stderr  # the row
+
+
+def test_recorded_creatinine_feeds_kdigo(engines):
+    for eng in engines.values():
+        base = {"patient": "BED-8", "scratch": True}
+        assert eng.request({"op": "flc_patient", "involved": "kappa", **base})["ok"]
+        # 1.0 -> 2.3 mg/dL in 2 days: >= 2.0 x baseline, KDIGO stage 2.
+        assert eng.request({"op": "flc_creatinine", "time": 14_002_880, "scr": "2.3",
+                            "scr_unit": "mg/dL", **base})["ok"]
+        assert eng.request({"op": "flc_creatinine", "time": 14_000_000, "scr": "88.4",
+                            "scr_unit": "umol/L", **base})["ok"]
+        k = eng.request({"op": "flc_kinetics", **base})
+        assert (k["aki_stage"], k["creatinine_samples"]) == (2, 2)
