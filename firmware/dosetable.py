@@ -57,24 +57,28 @@ def check(data, keys, require_signature=True):
         raise TableError("CRC32 of the body does not match")
     if hashlib.sha256(body).digest() != sha:
         raise TableError("SHA-256 of the body does not match")
-    trailer = memoryview(data)[end:]
     if not require_signature:
         return version, eff, exp, None  # host-side look-ups: integrity only
+    digest = hashlib.sha256(memoryview(data)[:end]).digest()
+    return version, eff, exp, _check_signature(bytes(data[end:]), digest, keys)
+
+
+def _check_signature(trailer, digest, keys):
+    """The approver's name if `trailer` signs `digest` with a trusted key."""
     if not trailer:
         raise TableError("not signed by an approver")
-    if len(trailer) < 12 or bytes(trailer[:2]) != SIG_MAGIC:
+    if len(trailer) < 12 or trailer[:2] != SIG_MAGIC:
         raise TableError("damaged signature block")
-    kid = bytes(trailer[2:10])
+    kid = trailer[2:10]
     slen = struct.unpack_from("<H", trailer, 10)[0]
     if len(trailer) != 12 + slen:
         raise TableError("damaged signature block (length)")
     key = keys.get(kid)
     if key is None:
         raise TableError("signed by an unknown approver key " + kid.hex())
-    digest = hashlib.sha256(memoryview(data)[:end]).digest()
-    if not signature.verify(digest, bytes(trailer[12:]), key[0], key[1]):
+    if not signature.verify(digest, trailer[12:], key[0], key[1]):
         raise TableError("approver signature does not verify")
-    return version, eff, exp, key[2]
+    return key[2]
 
 
 def check_file(path, keys, chunk=512):
@@ -106,20 +110,7 @@ def check_file(path, keys, chunk=512):
         raise TableError("CRC32 of the body does not match")
     if body.digest() != sha:
         raise TableError("SHA-256 of the body does not match")
-    if not trailer:
-        raise TableError("not signed by an approver")
-    if len(trailer) < 12 or trailer[:2] != SIG_MAGIC:
-        raise TableError("damaged signature block")
-    kid = trailer[2:10]
-    slen = struct.unpack_from("<H", trailer, 10)[0]
-    if len(trailer) != 12 + slen:
-        raise TableError("damaged signature block (length)")
-    key = keys.get(kid)
-    if key is None:
-        raise TableError("signed by an unknown approver key " + kid.hex())
-    if not signature.verify(whole.digest(), trailer[12:], key[0], key[1]):
-        raise TableError("approver signature does not verify")
-    return version, eff, exp, key[2], sha
+    return version, eff, exp, _check_signature(trailer, whole.digest(), keys), sha
 
 
 def meta_file(path):

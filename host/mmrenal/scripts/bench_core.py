@@ -3,22 +3,13 @@
 import gc
 import sys
 
+from ticks import ticks_diff, ticks_us
+
 import kdigo
 import renal
 import service
 from crcl import crcl
 from egfr import egfr
-
-try:
-    from time import ticks_diff, ticks_us
-except ImportError:  # CPython
-    from time import perf_counter_ns
-
-    def ticks_us():
-        return perf_counter_ns() // 1000
-
-    def ticks_diff(a, b):
-        return a - b
 
 
 def mem():

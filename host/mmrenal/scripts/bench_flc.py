@@ -5,19 +5,9 @@ import gc
 import os
 import sys
 
+from ticks import ticks_diff, ticks_us
+
 import flcstore
-
-try:
-    from time import ticks_diff, ticks_us
-except ImportError:  # CPython
-    from time import perf_counter_ns
-
-    def ticks_us():
-        return perf_counter_ns() // 1000
-
-    def ticks_diff(a, b):
-        return a - b
-
 
 folder, n = sys.argv[1], int(sys.argv[2])
 path = folder + "/flc.jnl"

@@ -4,21 +4,11 @@
 import gc
 import sys
 
+from ticks import ticks_diff, ticks_us
+
 import dosetable
 import dosing
 import signature
-
-try:
-    from time import ticks_diff, ticks_us
-except ImportError:  # CPython
-    from time import perf_counter_ns
-
-    def ticks_us():
-        return perf_counter_ns() // 1000
-
-    def ticks_diff(a, b):
-        return a - b
-
 
 path, keys_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 keys = signature.load_keys(keys_path)
