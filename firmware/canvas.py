@@ -25,7 +25,7 @@ def rgb565(r, g, b):
 
 
 @micropython.viper
-def _expand(dest: ptr8, src: ptr8, off: int, lut: ptr8, nbytes: int):
+def _expand(dest: ptr8, src: ptr8, off: int, lut: ptr8, nbytes: int):  # noqa: F821 (viper types)
     # Each source byte holds two pixels (high nibble first, GS4_HMSB); each pixel
     # becomes two bytes of RGB565 from the palette.
     d = 0
