@@ -17,6 +17,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m mmrenal.tablegen --check
+	$(VENV)/bin/python -m mmrenal.fontgen --check
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

@@ -24,3 +24,21 @@ if [ ! -x "$venv/bin/python" ]; then
     fi
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+# The handheld's bitmap font is generated from Debian's freely licensed fonts.
+fonts=(fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+       fonts-wqy-microhei:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc)
+missing=()
+for f in "${fonts[@]}"; do
+    [ -e "${f#*:}" ] || missing+=("${f%%:*}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing fonts for the handheld's font: ${missing[*]}" >&2
+        apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+    else
+        echo "fonts missing: run 'sudo apt-get install ${missing[*]}'" >&2
+        exit 1
+    fi
+fi

@@ -20,3 +20,36 @@ def test_device_script(script):
 
 def test_scripts_exist():
     assert SCRIPTS
+
+
+def test_text_pixels_match_pillow():
+    """The font pipeline (generator, lookup, blit) puts on the canvas what Pillow draws
+    for the same characters in the same fonts."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from mmrenal import fontgen
+
+    res = run_script("micropython", TESTS / "device" / "text_render.py")
+    rows = [line[4:] for line in res.stdout.splitlines() if line.startswith("ROW ")]
+    assert len(rows) == 60
+    fonts = {"latin": ImageFont.truetype(str(fontgen.LATIN_FONT), fontgen.LATIN_PX),
+             "cjk": ImageFont.truetype(str(fontgen.CJK_FONT), fontgen.CJK_PX)}
+    img = Image.new("1", (240, 60), 0)
+    draw = ImageDraw.Draw(img)
+    draw.fontmode = "1"
+    for n, sample in enumerate(("CrCl 32.2 mL/min", "来那度胺 15 mg 隔日", "≥ 60")):
+        x = 0
+        for ch in sample:
+            font = fonts["cjk"] if ord(ch) >= 0x2E80 else fonts["latin"]
+            w = min(16, max(1, round(font.getlength(ch))))
+            cell = Image.new("1", (16, fontgen.HEIGHT), 0)
+            d = ImageDraw.Draw(cell)
+            d.fontmode = "1"
+            d.text((0, fontgen.BASELINE), ch, font=font, fill=1, anchor="ls")
+            cell = cell.crop((0, 0, w, fontgen.HEIGHT))
+            img.paste(cell, (x, n * 20), cell)
+            x += w
+    px = img.load()
+    want = ["".join("#" if px[x, y] else "." for x in range(240)) for y in range(60)]
+    assert rows == want
+    assert sum(r.count("#") for r in rows) > 500
