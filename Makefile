@@ -18,6 +18,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m mmrenal.tablegen --check
 	$(VENV)/bin/python -m mmrenal.fontgen --check
+	$(VENV)/bin/python -m mmrenal.boardgen --check
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

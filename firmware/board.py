@@ -1,0 +1,51 @@
+"""The one file that binds hardware: which board, its SPI bus, display and buttons.
+
+Everything else in the firmware is hardware-free. The profile comes from board.txt on
+the flash (one line: a key of board_pins.PROFILES) or defaults to the Pimoroni Pico
+Display Pack. Pin numbers are data from the vendors' documentation (hw/boards/).
+"""
+
+import board_pins
+
+DEFAULT = "pimoroni_pico_display"
+CHOICE_FILE = "board.txt"
+
+
+def profile_name():
+    try:
+        with open(CHOICE_FILE) as f:
+            name = f.read(64).strip()
+    except OSError:
+        return DEFAULT
+    return name if name in board_pins.PROFILES else DEFAULT
+
+
+def profile(name=None):
+    return board_pins.PROFILES[name or profile_name()]
+
+
+def display(name=None):
+    """The ST7789 on the profile's SPI bus (machine is imported only here)."""
+    import machine
+
+    import st7789
+
+    d = profile(name)["display"]
+    Pin = machine.Pin
+    spi = machine.SPI(d["spi_id"], baudrate=d["baudrate"], polarity=1, phase=1,
+                      sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
+    rst = Pin(d["rst"], Pin.OUT) if d["rst"] >= 0 else None
+    bl = Pin(d["backlight"], Pin.OUT) if d["backlight"] >= 0 else None
+    return st7789.ST7789(spi, Pin(d["cs"], Pin.OUT), Pin(d["dc"], Pin.OUT), rst, bl,
+                         d["width"], d["height"], d["x_offset"], d["y_offset"], d["madctl"])
+
+
+def buttons(name=None):
+    """{button name: Pin} as inputs. Internal pull-ups are enabled even where the vendor
+    demo sets none: an active-low key that floats would read as random presses."""
+    import machine
+
+    p = profile(name)
+    Pin = machine.Pin
+    pull = Pin.PULL_DOWN if p["pull"] == "down" else Pin.PULL_UP
+    return {k: Pin(g, Pin.IN, pull) for k, g in p["buttons"].items()}
