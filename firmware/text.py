@@ -11,6 +11,8 @@ import micropython
 
 import font_ui
 
+_CLEAR = 15  # palette index no colour uses
+
 
 @micropython.viper
 def _copy(dst: ptr8, src: ptr8, off: int, n: int):  # noqa: F821 (viper types)
@@ -29,6 +31,9 @@ class Writer:
         self.glyph = framebuf.FrameBuffer(self.scratch, font.STRIDE * 8, font.HEIGHT,
                                           framebuf.MONO_HLSB)
         self.palette = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.GS4_HMSB)
+        # blit() compares its transparent key after the palette: glyph background maps
+        # to index 15 (used by no colour), so text may be any colour, black included.
+        self.palette.pixel(0, 0, _CLEAR)
         self._cp = 0
 
     def find(self, cp):
@@ -85,7 +90,7 @@ class Writer:
                 x += 8
                 continue
             _copy(self.scratch, self.font.DATA, g * self.cell, self.cell)
-            c.blit(self.glyph, x, y, 0, self.palette)
+            c.blit(self.glyph, x, y, _CLEAR, self.palette)
             x += self.font.WIDTHS[g]
         c.touch(y, y + self.height)
         return x

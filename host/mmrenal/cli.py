@@ -279,6 +279,28 @@ def _setup_doctor(sub) -> None:
     p.set_defaults(func=cmd_doctor)
 
 
+def cmd_sim(a: argparse.Namespace) -> int:
+    from mmrenal import sim
+
+    try:
+        screen = sim.run(a.keys, a.screenshot, with_table=not a.no_table)
+    except (ValueError, RuntimeError) as e:
+        print(f"mmrenal: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    print(json.dumps(screen, ensure_ascii=False) if a.json else "\n".join(screen["text"]))
+    return 0
+
+
+def _setup_sim(sub) -> None:
+    p = sub.add_parser("sim", help="run the handheld's screens headless with a key script")
+    p.add_argument("--keys", default="", help="e.g. X,A,A,X (A up, B down, X select, Y back; "
+                   "A:long for a long press)")
+    p.add_argument("--screenshot", help="PNG of the final screen")
+    p.add_argument("--no-table", action="store_true", help="start with no dose table")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sim)
+
+
 def cmd_vdevice(a: argparse.Namespace) -> int:
     from mmrenal import vboard
 
@@ -298,6 +320,7 @@ COMMANDS: dict[str, Callable] = {
     "calc": _setup_calc,
     "demo": _setup_demo,
     "vdevice": _setup_vdevice,
+    "sim": _setup_sim,
     "deploy": _setup_deploy,
     "doctor": _setup_doctor,
     "table": table_cmds.setup_table,

@@ -1,0 +1,73 @@
+"""The handheld's UI without hardware: the same screens on the MicroPython unix port.
+
+Commands on stdin, one per line; one answer line each on stdout:
+  key NAME KIND   a button event (NAME: UP DOWN SELECT BACK; KIND: short long repeat)
+  frame PATH      draw, then write the 4-bit framebuffer and the palette to PATH
+  text            draw, then answer with the text on the screen as JSON
+  quit
+The flash folder (current directory) holds the dose table slots as on a board.
+"""
+
+import canvas  # first: its buffers need the largest free blocks of a fresh heap
+
+
+class NullDisplay:
+    """Stands in for the ST7789: the canvas pushes rows here and nothing happens."""
+
+    def begin(self, x, y, w, h):
+        pass
+
+    def write(self, buf):
+        pass
+
+    def end(self):
+        pass
+
+
+_canvas = canvas.Canvas(NullDisplay())
+
+import json  # noqa: E402
+import sys  # noqa: E402
+
+import buttons  # noqa: E402
+import clock  # noqa: E402
+import tablestore  # noqa: E402
+import text  # noqa: E402
+import ui  # noqa: E402
+
+
+def main():
+    c = _canvas
+    store = tablestore.Store()
+    store.boot()
+    u = ui.UI(c, text.Writer(c), store, clock.now)
+    u.log = []
+    kinds = {"short": buttons.SHORT, "long": buttons.LONG, "repeat": buttons.REPEAT}
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return
+        words = line.split()
+        if not words:
+            continue
+        cmd = words[0]
+        if cmd == "quit":
+            return
+        if cmd == "key" and len(words) == 3 and words[1] in buttons.NAMES and words[2] in kinds:
+            u.key(buttons.event(buttons.NAMES.index(words[1]), kinds[words[2]]))
+            print("ok")
+        elif cmd in ("frame", "text"):
+            u.log.clear()
+            u.draw()
+            if cmd == "frame":
+                with open(words[1], "wb") as f:
+                    f.write(c.buf)
+                    f.write(c.lut)
+                print("ok")
+            else:
+                print(json.dumps({"screen": type(u.stack[-1]).__name__, "text": u.log}))
+        else:
+            print("error: unknown command")
+
+
+main()
