@@ -216,19 +216,19 @@ class Dose(Screen):
 
     def draw(self, ui):
         r = self.result = ui.dose(self.inn)
-        name = r["drug_zh"] if ui.lang == ZH else r["drug"]
-        ui.text(name + "  " + r["band"], 6, TOP, WHITE)
+        ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
+        ui.text(r["band"], 6, TOP + LINE, GREY)
         status = r["status"]
-        ui.c.fill_rect(0, TOP + LINE, W, LINE, STATUS_COLOUR[status])
-        ui.text(ui.t(status), 6, TOP + LINE, BLACK if status != "uncertain" else WHITE)
-        y = TOP + 2 * LINE
+        ui.c.fill_rect(0, TOP + 2 * LINE, W, LINE, STATUS_COLOUR[status])
+        ui.text(ui.t(status), 6, TOP + 2 * LINE, BLACK if status != "uncertain" else WHITE)
+        y = TOP + 3 * LINE
         if status == "uncertain":
             ui.text(ui.t("ask"), 6, y, WHITE)
             return
-        for d in r["doses"][:2]:
+        for d in r["doses"][:1 if timing_of(r, ui) else 2]:
             ui.text(_dose_line(d, ui.lang), 6, y, WHITE)
             y += LINE
-        timing = r["timing_zh"] if ui.lang == ZH else r["timing"]
+        timing = timing_of(r, ui)
         if timing:
             ui.text(timing, 6, y, YELLOW)
         if ui.table_expired():
@@ -239,6 +239,10 @@ class Dose(Screen):
             ui.push(Source(self.result or ui.dose(self.inn)))
         else:
             Screen.key(self, ui, ev)
+
+
+def timing_of(r, ui):
+    return r["timing_zh"] if ui.lang == ZH else r["timing"]
 
 
 def _amount(x100):
@@ -429,7 +433,8 @@ class UI:
         c.fill_rect(0, 0, W, 18, DARK)
         screen = self.stack[-1]
         self.text(self.t(screen.title) if screen.title in ui_text.T else screen.title, 4, 0, WHITE)
-        self.text(ui_text.T["lang_name"][1 - self.lang], 190, 0, GREY)
+        other = ui_text.T["lang_name"][1 - self.lang]  # the language SETTINGS switches to
+        self.text(other, W - 4 - self.w.width(other), 0, GREY)
         try:
             screen.draw(self)
         except Exception as e:  # never a blank screen or a crash: a safe screen instead

@@ -12,6 +12,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from mmrenal import __version__, clock, flc_cmds, report, table_cmds
 from mmrenal.device import DeviceError, NoBoard
@@ -282,6 +283,10 @@ def _setup_doctor(sub) -> None:
 def cmd_sim(a: argparse.Namespace) -> int:
     from mmrenal import sim
 
+    if a.screens:
+        for path in sim.screens(Path(a.screens)):
+            print(f"wrote {path}")
+        return 0
     try:
         screen = sim.run(a.keys, a.screenshot, with_table=not a.no_table)
     except (ValueError, RuntimeError) as e:
@@ -297,6 +302,8 @@ def _setup_sim(sub) -> None:
                    "A:long for a long press)")
     p.add_argument("--screenshot", help="PNG of the final screen")
     p.add_argument("--no-table", action="store_true", help="start with no dose table")
+    p.add_argument("--screens", metavar="DIR", help="write every screen in both languages "
+                   "(docs/screens)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sim)
 

@@ -107,6 +107,48 @@ class Sim:
         self.close()
 
 
+TO_RESULT = ["X"] * 9
+SCREENS = {  # name -> keys from power-up
+    "home": [],
+    "renal-entry": ["X"],
+    "renal-result": TO_RESULT,
+    "drugs": TO_RESULT + ["X"],
+    "dose-adjusted": TO_RESULT + ["X", "B", "B", "B", "B", "X"],
+    "dose-standard": TO_RESULT + ["X", "X"],
+    "dose-uncertain": ["X"] * 5 + ["A"] * 50 + ["X"] * 4 + ["X"] + ["B"] * 9 + ["X"],
+    "dose-citation": TO_RESULT + ["X", "B", "B", "B", "B", "X", "X"],
+    "table-info": ["B", "B", "X"],
+    "settings": ["B", "B", "B", "X"],
+}
+ZH_PREFIX = ["B", "B", "B", "X", "X", "Y", "A", "A", "A"]  # Settings, switch language, back
+
+
+def screens(out: Path) -> list[Path]:
+    """A PNG of every screen in English and Chinese (docs/screens/), and the safe
+    screen without a table."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    flash = Path(tempfile.mkdtemp(prefix="mmrenal-screens-"))
+    try:
+        prepare_flash(flash)
+        for lang, prefix in (("en", []), ("zh", ZH_PREFIX)):
+            for name, keys in SCREENS.items():
+                with Sim(flash) as s:
+                    for k in prefix + keys:
+                        s.key(k)
+                    written.append(s.png(out / f"{name}-{lang}.png"))
+        shutil.rmtree(flash)
+        prepare_flash(flash, with_table=False)
+        for lang, prefix in (("en", []), ("zh", ZH_PREFIX)):
+            with Sim(flash) as s:
+                for k in prefix + ["B", "X"]:  # Drug doses
+                    s.key(k)
+                written.append(s.png(out / f"no-table-{lang}.png"))
+    finally:
+        shutil.rmtree(flash, ignore_errors=True)
+    return written
+
+
 def run(keys: str, screenshot: str | None, with_table: bool = True) -> dict:
     flash = Path(tempfile.mkdtemp(prefix="mmrenal-sim-flash-"))
     try:
