@@ -56,6 +56,21 @@ def main():
         if cmd == "key" and len(words) == 3 and words[1] in buttons.NAMES and words[2] in kinds:
             u.key(buttons.event(buttons.NAMES.index(words[1]), kinds[words[2]]))
             print("ok")
+        elif cmd == "time" and len(words) == 2:
+            # Render the current screen N times: microseconds per frame, rows pushed by
+            # an unchanged redraw, and the heap free afterwards.
+            import gc
+            import time
+
+            n = int(words[1])
+            u.draw()
+            t0 = time.ticks_us()
+            for _ in range(n):
+                u.log.clear()
+                u.draw()
+            us = time.ticks_diff(time.ticks_us(), t0) // n
+            gc.collect()
+            print(json.dumps({"us": us, "heap_free": gc.mem_free()}))
         elif cmd in ("frame", "text"):
             u.log.clear()
             u.draw()

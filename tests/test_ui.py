@@ -112,3 +112,19 @@ def test_screenshot_png(flash, tmp_path):
     img = Image.open(png)
     assert img.size == (480, 270)
     assert len(img.convert("RGB").getcolors(1 << 16)) >= 3  # background, header, text
+
+
+def test_docs_screens_are_current(tmp_path):
+    """docs/screens are golden images: regenerate with `mmrenal sim --screens docs/screens`."""
+    from PIL import Image
+
+    from mmrenal.paths import REPO
+
+    made = sim.screens(tmp_path)
+    assert len(made) == 2 * len(sim.SCREENS) + 2
+    for png in made:
+        golden = REPO / "docs" / "screens" / png.name
+        assert golden.exists(), f"{golden.name} missing: run mmrenal sim --screens docs/screens"
+        a, b = Image.open(png).convert("RGB"), Image.open(golden).convert("RGB")
+        assert a.size == b.size and a.tobytes() == b.tobytes(), (
+            f"{png.name} differs from docs/screens: run mmrenal sim --screens docs/screens")

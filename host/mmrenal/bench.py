@@ -186,6 +186,32 @@ def flc_figures(n_series: int) -> dict:
     return out
 
 
+def ui_figures(n: int) -> dict:
+    """Frame render time per screen and heap on the unix port; SPI time per frame."""
+    import shutil
+    import tempfile
+
+    from mmrenal import sim
+    from mmrenal.firmware import load
+
+    out: dict = {"screens": {}}
+    flash = Path(tempfile.mkdtemp(prefix="mmrenal-bench-ui-"))
+    try:
+        sim.prepare_flash(flash)
+        for name, keys in sim.SCREENS.items():
+            with sim.Sim(flash) as s:
+                for k in keys:
+                    s.key(k)
+                out["screens"][name] = s.timing(n)
+    finally:
+        shutil.rmtree(flash, ignore_errors=True)
+    pins = load("board_pins").PROFILES
+    frame_bytes = 240 * 135 * 2
+    out["spi"] = {p["name"]: (p["display"]["baudrate"], frame_bytes * 8 / p["display"]["baudrate"])
+                  for p in pins.values()}
+    return out
+
+
 def stats_row(st: sweep.Stats) -> str:
     return (f"| {st.name} | {st.points:,} | {st.exact_share * 100:.4f}% | "
             f"{float(st.max_abs_diff):.4f} {st.unit} | {float(st.resolution)} {st.unit} |")
@@ -230,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     tb = table_figures(50 if q else 500)
     print("FLC tracker ...", flush=True)
     fl = flc_figures(40 if q else 400)
+    print("screens ...", flush=True)
+    ui = ui_figures(5 if q else 30)
 
     lines = [
         "# Benchmarks",
@@ -354,6 +382,22 @@ def main(argv: list[str] | None = None) -> int:
         "half-lives 2.5-60 h; host/mmrenal/flcmodel.py): half-life relative error median",
         f"{fl['half'][1] * 100:.3f}%, worst {fl['half'][2] * 100:.3f}% ({fl['half'][0]} fits);",
         f"reduction error median {fl['red'][0]:.3f}, worst {fl['red'][1]:.3f} percentage points.",
+        "",
+        "## Screens",
+        "",
+        "Each screen drawn whole (clear, header, body, footer) and pushed through the row",
+        "expander to a stand-in display, by the UI on the unix port (mmrenal sim, 320K heap;",
+        "64-bit objects, so the heap figures are upper bounds for a Pico). The UI redraws and",
+        "pushes the whole screen on every change; the canvas can push a range of rows, which",
+        "the UI does not use yet.",
+        "",
+        "| screen | render, us | heap free after, bytes |",
+        "|---|---|---|",
+        *[f"| {k} | {v['us']:,} | {v['heap_free']:,} |" for k, v in ui["screens"].items()],
+        "",
+        "SPI time to push a whole frame (240 x 135 x 2 bytes), computed at the vendor's",
+        "SPI clock: " + "; ".join(f"{name} {hz / 1e6:g} MHz: {t * 1000:.1f} ms"
+                                  for name, (hz, t) in ui["spi"].items()) + ".",
         "",
     ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")

@@ -66,6 +66,9 @@ class Sim:
             raise ValueError(f"unknown key {spec!r}: use A, B, X, Y (add :long)")
         self._cmd(f"key {KEYS[name]} {'long' if kind == 'LONG' else 'short'}")
 
+    def timing(self, n: int) -> dict:
+        return json.loads(self._cmd(f"time {n}"))
+
     def screen(self) -> dict:
         return json.loads(self._cmd("text"))
 
