@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml scripts/setup-venv.sh
 
 run: $(STAMP)
 	@$(VENV)/bin/mmrenal demo
+	@$(VENV)/bin/mmrenal sim --serve
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -25,20 +25,22 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
-# The handheld's bitmap font is generated from Debian's freely licensed fonts.
-fonts=(fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-       fonts-wqy-microhei:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc)
+# The handheld's bitmap font is generated from Debian's freely licensed fonts, and
+# Chromium runs the tests of the handheld's web page.
+debs=(fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+       fonts-wqy-microhei:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+       chromium:/usr/bin/chromium)
 missing=()
-for f in "${fonts[@]}"; do
+for f in "${debs[@]}"; do
     [ -e "${f#*:}" ] || missing+=("${f%%:*}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing fonts for the handheld's font: ${missing[*]}" >&2
+        echo "installing Debian packages the build needs: ${missing[*]}" >&2
         apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
             || { apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; }
     else
-        echo "fonts missing: run 'sudo apt-get install ${missing[*]}'" >&2
+        echo "Debian packages missing: run 'sudo apt-get install ${missing[*]}'" >&2
         exit 1
     fi
 fi

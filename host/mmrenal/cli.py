@@ -287,6 +287,10 @@ def cmd_sim(a: argparse.Namespace) -> int:
         for path in sim.screens(Path(a.screens)):
             print(f"wrote {path}")
         return 0
+    if a.serve is not None:
+        from mmrenal import websim
+
+        return websim.serve(a.serve)
     try:
         screen = sim.run(a.keys, a.screenshot, with_table=not a.no_table)
     except (ValueError, RuntimeError) as e:
@@ -304,6 +308,8 @@ def _setup_sim(sub) -> None:
     p.add_argument("--no-table", action="store_true", help="start with no dose table")
     p.add_argument("--screens", metavar="DIR", help="write every screen in both languages "
                    "(docs/screens)")
+    p.add_argument("--serve", type=int, nargs="?", const=8765, metavar="PORT",
+                   help="the handheld in a web page on 127.0.0.1 (default port 8765)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sim)
 
