@@ -63,44 +63,73 @@ def answer(line):
     return resp
 
 
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # CPython
+    from time import monotonic
+
+    def ticks_ms():
+        return int(monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+class Link:
+    """The protocol on stdin/stdout, one byte at a time, without blocking the caller:
+    the handheld's main loop calls poll() between button checks and screen updates."""
+
+    def __init__(self, hello=True):
+        self.rx, self.out = _streams()
+        self.poller = select.poll()
+        self.poller.register(self.rx, select.POLLIN)
+        self.buf = bytearray(MAX_LINE)
+        self.one = bytearray(1)
+        self.n = 0
+        self.overflow = False
+        self.last = ticks_ms()
+        if hello:
+            _send(self.out, {"hello": "mmrenal", "protocol": service.PROTOCOL_VERSION,
+                             "firmware": service.FIRMWARE_VERSION})
+
+    def poll(self, timeout_ms):
+        """Answer what arrives within timeout_ms; False once stdin has closed."""
+        if not self.poller.poll(timeout_ms):
+            if (self.n or self.overflow) and ticks_diff(ticks_ms(), self.last) >= IDLE_MS:
+                _send(self.out, _error("request", "truncated request: no end of line within "
+                                       + str(IDLE_MS) + " ms"))
+                self.n = 0
+                self.overflow = False
+            return True
+        while True:
+            if not self.rx.readinto(self.one):  # stdin closed
+                if self.n or self.overflow:
+                    _send(self.out, _error("request", "truncated request: input ended mid-line"))
+                return False
+            self.last = ticks_ms()
+            self._byte(self.one[0])
+            if not self.poller.poll(0):
+                return True
+
+    def _byte(self, c):
+        if c == 10:  # end of line
+            if self.overflow:
+                _send(self.out, _error("request", "request longer than " + str(MAX_LINE) + " bytes"))
+            elif self.n:
+                _send(self.out, answer(bytes(self.buf[:self.n]).strip()))
+            self.n = 0
+            self.overflow = False
+        elif c == 13 or self.overflow:
+            return
+        elif self.n < MAX_LINE:
+            self.buf[self.n] = c
+            self.n += 1
+        else:
+            self.overflow = True
+
+
 def serve(hello=True):
     """Answer requests from stdin until it closes."""
-    rx, out = _streams()
-    poller = select.poll()
-    poller.register(rx, select.POLLIN)
-    buf = bytearray(MAX_LINE)
-    one = bytearray(1)
-    n = 0
-    overflow = False
-    if hello:
-        _send(out, {"hello": "mmrenal", "protocol": service.PROTOCOL_VERSION,
-                    "firmware": service.FIRMWARE_VERSION})
-    while True:
-        if not poller.poll(IDLE_MS):
-            if n or overflow:
-                _send(out, _error("request", "truncated request: no end of line within "
-                                  + str(IDLE_MS) + " ms"))
-                n = 0
-                overflow = False
-            continue
-        if not rx.readinto(one):  # stdin closed
-            if n or overflow:
-                _send(out, _error("request", "truncated request: input ended mid-line"))
-            return
-        c = one[0]
-        if c == 10:  # end of line
-            if overflow:
-                _send(out, _error("request", "request longer than " + str(MAX_LINE) + " bytes"))
-            elif n:
-                _send(out, answer(bytes(buf[:n]).strip()))
-            n = 0
-            overflow = False
-        elif c == 13:
-            continue
-        elif overflow:
-            continue
-        elif n < MAX_LINE:
-            buf[n] = c
-            n += 1
-        else:
-            overflow = True
+    link = Link(hello)
+    while link.poll(IDLE_MS):
+        pass

@@ -10,9 +10,15 @@ from support import TESTS, run_script
 SCRIPTS = sorted((TESTS / "device").glob("*.py"))
 
 
+def _heap(script) -> str:
+    """A script may ask for more heap in its header ('heap: 320K')."""
+    head = script.read_text(encoding="utf-8")[:400]
+    return head.split("heap: ")[1].split()[0] if "heap: " in head else "180K"
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_device_script(script):
-    res = run_script("micropython", script)
+    res = run_script("micropython", script, heap=_heap(script))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "FAIL" not in res.stdout, res.stdout
     assert "failures 0" in res.stdout, res.stdout

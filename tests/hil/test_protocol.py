@@ -74,9 +74,13 @@ def _bad_lines(n: int, seed: int) -> list[bytes]:
 def test_thousands_of_bad_lines_each_get_an_answer(deployed):
     lines = _bad_lines(2000, seed=9)
     with deployed.device() as dev:
-        before = dev.request({"op": "status"})
         errors = 0
-        for line in lines:
+        before = None
+        for i, line in enumerate(lines):
+            if i == 200:
+                # After a warm-up (first uses allocate once: caches, error paths), the
+                # heap must not shrink with the number of lines: allocation is bounded.
+                before = dev.request({"op": "status"})
             dev.send_raw(line + b"\n")
             answer = dev.read_answer(wait=10)
             assert answer is not None, f"no answer to {line[:60]!r}"
@@ -84,11 +88,11 @@ def test_thousands_of_bad_lines_each_get_an_answer(deployed):
             assert answer["ok"] or answer.get("field") != "internal", answer
         assert errors > 1900
         after = dev.request({"op": "status"})
-        # The board still computes, and its heap did not leak: bounded allocation.
+        # The board still computes.
         assert dev.request({"op": "egfr", "age": "60", "sex": "F", "scr": "1.00",
                             "scr_unit": "mg/dL"})["ok"]
     if before["heap_free"] > 0:
-        assert after["heap_free"] >= before["heap_free"] - 4096
+        assert after["heap_free"] >= before["heap_free"] - 1024
 
 
 def test_truncated_line_is_answered_after_idle(deployed):
