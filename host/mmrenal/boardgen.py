@@ -7,10 +7,10 @@ TOML on the device. `python -m mmrenal.boardgen --check` proves the module curre
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tomllib
 
+from mmrenal import generated
 from mmrenal.paths import FIRMWARE, REPO
 
 BOARDS = REPO / "hw" / "boards"
@@ -54,19 +54,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    a = ap.parse_args(argv)
-    text = render()
-    if a.check:
-        if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET} is stale: run python -m mmrenal.boardgen", file=sys.stderr)
-            return 1
-        print(f"{TARGET} is current")
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    return generated.main(__doc__, TARGET, render, "mmrenal.boardgen", argv)
 
 
 if __name__ == "__main__":

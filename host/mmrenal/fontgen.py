@@ -12,11 +12,10 @@ module is what this generator makes from those fonts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from mmrenal import tables
+from mmrenal import generated, tables
 from mmrenal.paths import FIRMWARE, REPO
 
 LATIN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -109,20 +108,7 @@ def generate() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the module is stale")
-    a = ap.parse_args(argv)
-    text = generate()
-    if a.check:
-        if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET} differs from the generator's output: run python -m mmrenal.fontgen",
-                  file=sys.stderr)
-            return 1
-        print(f"{TARGET} is current")
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}: {len(charset())} glyphs")
-    return 0
+    return generated.main(__doc__, TARGET, generate, "mmrenal.fontgen", argv)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ is exactly what this generator produces.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 
+from mmrenal import generated
 from mmrenal.paths import FIRMWARE
 
 getcontext().prec = 50
@@ -120,19 +120,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        if TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET} differs from the generator's output", file=sys.stderr)
-            return 1
-        print(f"{TARGET} is current")
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    return generated.main(__doc__, TARGET, render, "mmrenal.tablegen", argv)
 
 
 if __name__ == "__main__":
