@@ -10,6 +10,7 @@ import canvas
 _display = board.display()
 _canvas = canvas.Canvas(_display)
 
+import audit  # noqa: E402
 import buttons  # noqa: E402
 import clock  # noqa: E402
 import protocol  # noqa: E402
@@ -36,8 +37,8 @@ def run():
     prof = board.profile()
     names = ORDER if all(n in prof["buttons"] for n in ORDER) else ("UP", "CTRL", "A", "B")
     keys = buttons.Buttons(PinSource(board.buttons(), names, prof["active_low"]))
-    u = ui.UI(_canvas, text.Writer(_canvas), service.store(), clock.now)
-    service.tracker()
+    u = ui.UI(_canvas, text.Writer(_canvas), service.store(), clock.now, audit.Audit(),
+              service.tracker())
     u.draw()
     link = protocol.Link()
     while True:

@@ -348,6 +348,17 @@ def _op_flc_pull(req):
             "last_seq": tr.journal.last_seq if tr.journal else 0}
 
 
+def _op_audit_pull(req):
+    """The audit log of doses shown on the screens, by sequence number."""
+    import audit
+
+    since = req.get("since", 0)
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise InputError("since", "a sequence number (0 for everything)")
+    records = audit.Audit().pull(since, 41)
+    return {"ok": True, "records": records[:40], "more": len(records) > 40}
+
+
 def _op_table_reload(req):
     st = store()
     st.boot()
@@ -449,6 +460,7 @@ OPS = {
     "flc_kinetics": _op_flc_kinetics,
     "flc_list": _op_flc_list,
     "flc_pull": _op_flc_pull,
+    "audit_pull": _op_audit_pull,
 }
 
 

@@ -29,8 +29,10 @@ _canvas = canvas.Canvas(NullDisplay())
 import json  # noqa: E402
 import sys  # noqa: E402
 
+import audit  # noqa: E402
 import buttons  # noqa: E402
 import clock  # noqa: E402
+import flcstore  # noqa: E402
 import tablestore  # noqa: E402
 import text  # noqa: E402
 import ui  # noqa: E402
@@ -40,7 +42,10 @@ def main():
     c = _canvas
     store = tablestore.Store()
     store.boot()
-    u = ui.UI(c, text.Writer(c), store, clock.now)
+    tracker = flcstore.Tracker()
+    tracker.boot()
+    log = audit.Audit()
+    u = ui.UI(c, text.Writer(c), store, clock.now, log, tracker)
     u.log = []
     kinds = {"short": buttons.SHORT, "long": buttons.LONG, "repeat": buttons.REPEAT}
     while True:
@@ -71,6 +76,8 @@ def main():
             us = time.ticks_diff(time.ticks_us(), t0) // n
             gc.collect()
             print(json.dumps({"us": us, "heap_free": gc.mem_free()}))
+        elif cmd == "audit":
+            print(json.dumps(log.pull(0, 100)))
         elif cmd in ("frame", "text"):
             u.log.clear()
             u.draw()

@@ -69,6 +69,7 @@ class Menu(Screen):
 class Home(Menu):
     def __init__(self):
         Menu.__init__(self, "app", [
+            ("patient", lambda ui: ui.push(Patients(ui))),
             ("renal", lambda ui: ui.push(RenalEntry())),
             ("drugs", lambda ui: ui.open_drugs()),
             ("table", lambda ui: ui.push(TableInfo())),
@@ -76,15 +77,28 @@ class Home(Menu):
         ])
 
     def labels(self, ui):
-        return [ui.t(k) for k, _ in self.items]
-
-    def draw(self, ui):
-        Menu.draw(self, ui)
+        out = [ui.t(k) for k, _ in self.items]
+        out[0] = ui.t("patient") + ": " + (ui.patient_code or ui.t("no_patient"))
         t = ui.table()
-        if t is None:
-            ui.text(ui.t("no_table"), 6, TOP + 4 * LINE, RED)
-        else:
-            ui.text(t.id + " v" + str(t.version), 6, TOP + 4 * LINE, GREY)
+        out[3] = ui.t("table") + ": " + (t.id + " v" + str(t.version) if t else ui.t("no_table"))
+        return out
+
+
+class Patients(Menu):
+    """Choose the patient (codes registered on the device, never names)."""
+
+    def __init__(self, ui):
+        codes = [p.code for p in ui.tracker.by_pid] if ui.tracker else []
+        items = [(c, _choose(c)) for c in codes] + [("-", _choose(""))]
+        Menu.__init__(self, "patient", items)
+
+
+def _choose(code):
+    def pick(ui):
+        ui.patient_code = code
+        ui.stack.pop()
+
+    return pick
 
 
 # Entry fields: (label key, attribute, spec or None, short step, long step)
@@ -213,9 +227,14 @@ class Dose(Screen):
     def __init__(self, inn):
         self.inn = inn
         self.result = None
+        self.logged = 0  # 0 not yet, 1 written, -1 the audit log is full
 
     def draw(self, ui):
         r = self.result = ui.dose(self.inn)
+        if not self.logged:
+            self.logged = 1 if ui.audit_dose(r) else -1
+        if self.logged < 0:
+            ui.text(ui.t("audit_full"), 6, H - 2 * LINE, RED)
         ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
         ui.text(r["band"], 6, TOP + LINE, GREY)
         status = r["status"]
@@ -353,11 +372,14 @@ class Patient:
 
 
 class UI:
-    def __init__(self, canvas, writer, store, now=None):
+    def __init__(self, canvas, writer, store, now=None, audit=None, tracker=None):
         self.c = canvas
         self.w = writer
         self.store = store  # tablestore.Store (or anything with .table)
-        self.now = now  # callable giving minutes, for the expiry check
+        self.now = now  # callable giving minutes, for the expiry check and the audit log
+        self.audit = audit  # audit.Audit: every dose shown is logged
+        self.tracker = tracker  # flcstore.Tracker: the registered patient codes
+        self.patient_code = ""
         self.lang = EN
         self.patient = Patient()
         self.renal = renal.Renal()
@@ -423,6 +445,17 @@ class UI:
         r = self.renal
         return dosing.dose_for(self.table(), inn, r.crcl_x10, r.egfr_x10, self.patient.dialysis,
                                r.bsa_x100, self.patient.weight)
+
+    def audit_dose(self, result):
+        """Log a dose shown; False when the audit log is full."""
+        if self.audit is None:
+            return True
+        import audit
+
+        r = self.renal
+        return self.audit.record(audit.T_DOSE, self.now() if self.now else 0, self.patient_code,
+                                 result, r.crcl_x10, r.egfr_x10, self.patient.dialysis,
+                                 self.table().version)
 
     def key(self, ev):
         self.stack[-1].key(self, ev)

@@ -57,6 +57,8 @@ T = {
     "on_track": ("Day 21: on track", "第21天：达标中"),
     "off_track": ("Day 21: NOT on track", "第21天：未达标"),
     "storage_full": ("STORAGE FULL", "存储已满"),
+    "no_patient": ("no patient chosen", "未选择患者"),
+    "audit_full": ("AUDIT LOG FULL: pull it", "审计日志已满：请导出"),
 }
 
 

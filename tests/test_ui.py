@@ -12,7 +12,7 @@ import pytest
 
 from mmrenal import sim
 
-TO_RESULT = ["X"] + ["X"] * 8  # open kidney function, SELECT through the 8 fields
+TO_RESULT = sim.TO_RESULT  # to Kidney function, SELECT through the 8 fields
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,9 @@ def run(flash, keys):
 def test_home_shows_menu_and_table(flash):
     screen = run(flash, [])
     assert screen["screen"] == "Home"
-    assert {"Kidney function", "Drug doses", "Dose table", "Settings"} <= set(screen["text"])
-    assert "myeloma-renal v1" in screen["text"]
+    assert {"Kidney function", "Drug doses", "Settings"} <= set(screen["text"])
+    assert "Dose table: myeloma-renal v1" in screen["text"]
+    assert "Patient: no patient chosen" in screen["text"]
 
 
 def test_kidney_function_result(flash):
@@ -48,9 +49,9 @@ def test_kidney_function_result(flash):
 
 def test_number_entry_steps_and_clamps(flash):
     # Age: UP adds 1 y; a long press adds 5; DOWN held long enough stops at 18.
-    screen = run(flash, ["X", "A", "A:long"])
+    screen = run(flash, ["B", "X", "A", "A:long"])
     assert "66 y" in screen["text"]
-    screen = run(flash, ["X"] + ["B:long"] * 20)
+    screen = run(flash, ["B", "X"] + ["B:long"] * 20)
     assert "18 y" in screen["text"]
 
 
@@ -66,7 +67,7 @@ def test_dose_words_colour_and_citation(flash):
 
 def test_uncertain_dose_shows_no_number(flash):
     # Raise creatinine to 1.50 mg/dL (CrCl ~ 39): ide-cel (10th drug) is uncertain there.
-    keys = ["X", "X", "X", "X", "X"] + ["A"] * 50 + ["X", "X", "X", "X"]
+    keys = ["B", "X", "X", "X", "X", "X"] + ["A"] * 50 + ["X", "X", "X", "X"]
     keys += ["X"] + ["B"] * 9 + ["X"]
     screen = run(flash, keys)
     assert screen["screen"] == "Dose"
@@ -76,10 +77,9 @@ def test_uncertain_dose_shows_no_number(flash):
 
 
 def test_chinese_screens(flash):
-    screen = run(flash, ["B", "B", "B", "X", "X", "Y"])  # Settings, switch, back
+    screen = run(flash, sim.ZH_PREFIX)  # Settings, switch, back
     assert "肾功能" in screen["text"] and "药物剂量" in screen["text"]
-    dose = run(flash, ["B", "B", "B", "X", "X", "Y", "A", "A", "A"] + TO_RESULT
-               + ["X", "B", "B", "B", "B", "X"])
+    dose = run(flash, sim.ZH_PREFIX + TO_RESULT + ["X", "B", "B", "B", "B", "X"])
     assert "调整剂量" in dose["text"] and any("来那度胺" in t for t in dose["text"])
     assert any("每日" in t for t in dose["text"])
 
@@ -88,11 +88,11 @@ def test_no_valid_table_is_a_clear_screen():
     d = Path(tempfile.mkdtemp(prefix="mmrenal-ui-empty-"))
     try:
         sim.prepare_flash(d, with_table=False)
-        screen = run(d, ["B", "X"])  # Drug doses
+        screen = run(d, ["B", "B", "X"])  # Drug doses
         assert screen["screen"] == "SafeScreen"
         assert "NO VALID DOSE TABLE" in screen["text"]
         home = run(d, [])
-        assert "NO VALID DOSE TABLE" in home["text"]
+        assert "Dose table: NO VALID DOSE TABLE" in home["text"]
         result = run(d, TO_RESULT)  # kidney function still works without a table
         assert result["screen"] == "RenalResult"
         assert any(t.startswith("CrCl ") for t in result["text"])
@@ -128,3 +128,31 @@ def test_docs_screens_are_current(tmp_path):
         a, b = Image.open(png).convert("RGB"), Image.open(golden).convert("RGB")
         assert a.size == b.size and a.tobytes() == b.tobytes(), (
             f"{png.name} differs from docs/screens: run mmrenal sim --screens docs/screens")
+
+
+def test_every_dose_shown_is_audited_with_the_patient(tmp_path):
+    from mmrenal.firmware import load
+
+    d = tmp_path / "flash"
+    sim.prepare_flash(d)
+    tracker = load("flcstore").Tracker(str(d / "flc.jnl"))  # the device's own format
+    tracker.boot()
+    tracker.add_patient("BED-12", 0, 0)
+    with sim.Sim(d) as s:
+        for k in ["X", "X"]:  # Patient, choose BED-12
+            s.key(k)
+        assert "Patient: BED-12" in s.screen()["text"]
+        for k in TO_RESULT + ["X", "B", "B", "B", "B", "X"]:  # lenalidomide
+            s.key(k)
+        s.screen()  # the dose is drawn (shown) here
+        s.key("Y")
+        s.key("B")
+        s.key("X")  # pomalidomide
+        s.screen()
+        log = s.audit()
+    assert [(r[1], r[3], r[4], r[9], r[10], r[11]) for r in log] == [
+        ("dose", "BED-12", "lenalidomide", "adjusted", 1000, "mg"),
+        ("dose", "BED-12", "pomalidomide", "standard", 400, "mg"),
+    ]
+    assert log[0][5] == 587 and log[0][8] == 1  # CrCl 58.7 and table version 1
+    assert [r[0] for r in log] == [1, 2]  # sequence numbers for `audit pull`

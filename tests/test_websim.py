@@ -37,7 +37,9 @@ def browse(url: str, shot, profile) -> None:
 
 def test_page_keys_reach_the_firmware(server, tmp_path):
     shot = tmp_path / "page.png"
-    browse(server.url + "?keys=X,X,X,X,X,X,X,X,X", shot, tmp_path / "profile")
+    from mmrenal import sim
+
+    browse(server.url + "?keys=" + ",".join(sim.TO_RESULT), shot, tmp_path / "profile")
     screen = server.text()
     assert screen["screen"] == "RenalResult", screen
     assert "CrCl 58.7 mL/min" in screen["text"]

@@ -280,6 +280,54 @@ def _setup_doctor(sub) -> None:
     p.set_defaults(func=cmd_doctor)
 
 
+AUDIT_COLUMNS = ("seq", "kind", "time", "patient", "drug", "crcl_ml_min", "egfr", "dialysis",
+                 "table_version", "status", "amount", "unit", "checked_amount")
+
+
+def cmd_audit(a: argparse.Namespace) -> int:
+    """Append the board's new audit records to a CSV file (by sequence number)."""
+    from mmrenal.device import Device
+
+    out = Path(a.output)
+    have = set()
+    if out.exists():
+        with out.open(newline="") as f:
+            have = {int(r["seq"]) for r in csv.DictReader(f)}
+    since = max(have, default=0)
+    new = []
+    with Device(a.port) as dev:
+        while True:
+            resp = dev.request({"op": "audit_pull", "since": since})
+            if not resp.get("ok"):
+                _print_error(resp.get("field", "?"), resp.get("error", "refused"), False)
+                return EXIT_INPUT
+            new += [r for r in resp["records"] if r[0] not in have]
+            if resp["records"]:
+                since = resp["records"][-1][0]
+            if not resp["more"]:
+                break
+    fresh = not out.exists()
+    with out.open("a", newline="") as f:
+        w = csv.writer(f)
+        if fresh:
+            w.writerow(AUDIT_COLUMNS)
+        for seq, kind, t, patient, drug, crcl, egfr, dia, ver, status, amount, unit, checked in new:
+            w.writerow((seq, kind, clock.from_minutes(t), patient, drug, crcl / 10, egfr / 10,
+                        dia, ver, status, amount / 100 if status != "uncertain" else "", unit,
+                        checked / 100 if checked else ""))
+    print(f"{len(new)} new audit records appended to {out}")
+    return 0
+
+
+def _setup_audit(sub) -> None:
+    p = sub.add_parser("audit", help="the board's audit log of doses shown")
+    s = p.add_subparsers(dest="action", required=True)
+    c = s.add_parser("pull", help="append new records to a CSV file")
+    c.add_argument("--port", required=True)
+    c.add_argument("-o", "--output", required=True)
+    c.set_defaults(func=cmd_audit)
+
+
 def cmd_sim(a: argparse.Namespace) -> int:
     from mmrenal import sim
 
@@ -334,6 +382,7 @@ COMMANDS: dict[str, Callable] = {
     "demo": _setup_demo,
     "vdevice": _setup_vdevice,
     "sim": _setup_sim,
+    "audit": _setup_audit,
     "deploy": _setup_deploy,
     "doctor": _setup_doctor,
     "table": table_cmds.setup_table,

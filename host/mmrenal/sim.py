@@ -66,6 +66,9 @@ class Sim:
             raise ValueError(f"unknown key {spec!r}: use A, B, X, Y (add :long)")
         self._cmd(f"key {KEYS[name]} {'long' if kind == 'LONG' else 'short'}")
 
+    def audit(self) -> list:
+        return json.loads(self._cmd("audit"))
+
     def timing(self, n: int) -> dict:
         return json.loads(self._cmd(f"time {n}"))
 
@@ -110,20 +113,21 @@ class Sim:
         self.close()
 
 
-TO_RESULT = ["X"] * 9
+TO_RESULT = ["B", "X"] + ["X"] * 8
 SCREENS = {  # name -> keys from power-up
     "home": [],
-    "renal-entry": ["X"],
+    "renal-entry": ["B", "X"],
     "renal-result": TO_RESULT,
     "drugs": TO_RESULT + ["X"],
     "dose-adjusted": TO_RESULT + ["X", "B", "B", "B", "B", "X"],
     "dose-standard": TO_RESULT + ["X", "X"],
-    "dose-uncertain": ["X"] * 5 + ["A"] * 50 + ["X"] * 4 + ["X"] + ["B"] * 9 + ["X"],
+    "dose-uncertain": ["B"] + ["X"] * 5 + ["A"] * 50 + ["X"] * 4 + ["X"] + ["B"] * 9 + ["X"],
     "dose-citation": TO_RESULT + ["X", "B", "B", "B", "B", "X", "X"],
-    "table-info": ["B", "B", "X"],
-    "settings": ["B", "B", "B", "X"],
+    "table-info": ["B", "B", "B", "X"],
+    "settings": ["B", "B", "B", "B", "X"],
+    "patient": ["X"],
 }
-ZH_PREFIX = ["B", "B", "B", "X", "X", "Y", "A", "A", "A"]  # Settings, switch language, back
+ZH_PREFIX = ["B", "B", "B", "B", "X", "X", "Y", "A", "A", "A", "A"]  # Settings, switch, back
 
 
 def screens(out: Path) -> list[Path]:
@@ -144,7 +148,7 @@ def screens(out: Path) -> list[Path]:
         prepare_flash(flash, with_table=False)
         for lang, prefix in (("en", []), ("zh", ZH_PREFIX)):
             with Sim(flash) as s:
-                for k in prefix + ["B", "X"]:  # Drug doses
+                for k in prefix + ["B", "B", "X"]:  # Drug doses
                     s.key(k)
                 written.append(s.png(out / f"no-table-{lang}.png"))
     finally:

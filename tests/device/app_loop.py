@@ -50,7 +50,7 @@ keys = app.buttons.Buttons(app.PinSource(app.board.buttons(), app.ORDER, prof["a
 ui_ = app.ui.UI(app._canvas, app.text.Writer(app._canvas), app.service.store(), app.clock.now)
 ui_.draw()
 check("first frame pushed", SPI.sent[0] >= 240 * 135 * 2, True)
-# Press X (GP14 on the Pico Display Pack) for 100 ms: SELECT opens Kidney function.
+# Press X (GP14 on the Pico Display Pack) for 100 ms: SELECT opens the first item.
 t = 0
 ev = 0
 Pin.pins[14].value(0)
@@ -65,5 +65,5 @@ check("a short press of X", (app.buttons.button_of(ev), app.buttons.kind_of(ev))
       (app.buttons.SELECT, app.buttons.SHORT))
 ui_.key(ev)
 ui_.draw()
-check("screen after the press", type(ui_.stack[-1]).__name__, "RenalEntry")
+check("screen after the press: the first item, the patient chooser", type(ui_.stack[-1]).__name__, "Patients")
 done()

@@ -23,6 +23,8 @@ import pytest
 from mmrenal import deploy, vboard
 from mmrenal.device import Device, NoBoard, find_port
 
+HIL_HEAP = "256K"
+
 
 @dataclass
 class Board:
@@ -60,7 +62,11 @@ def board(request):
     if require:
         pytest.skip("--require-board given without --port: no real board to test")
     flash = Path(tempfile.mkdtemp(prefix="mmrenal-hil-flash-"))
-    vd = vboard.Running(flash)
+    # The unix port's 64-bit objects take up to twice the RAM of an RP2040's; the whole
+    # firmware with a table, FLC records and repeated install/power-cut cycles runs out
+    # of a 180K unix heap (docs/benchmarks.md: ~100 KB used right after boot), so the
+    # session's board gets 256K. `mmrenal vdevice` keeps 180K as its default.
+    vd = vboard.Running(flash, heap=HIL_HEAP)
     yield Board(vd.port, virtual=True, vd=vd)
     code = vd.stop()
     shutil.rmtree(flash, ignore_errors=True)

@@ -117,3 +117,26 @@ def test_flc_list_command(deployed, cmd):
     res = subprocess.run([sys.executable, "-m", "mmrenal", "flc", *cmd, "--port", deployed.port],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+def test_audit_pull(deployed, tmp_path):
+    """The board's audit log over the protocol into a CSV, nothing twice. The records
+    are written here as the screens write them (firmware/audit.py) into the flash."""
+    board = deployed
+    if not board.virtual:
+        pytest.skip("writes the audit journal into the virtual flash directly")
+    from mmrenal.firmware import load
+
+    audit = load("audit")
+    log = audit.Audit(str(board.vd.flash / "audit.jnl"))
+    result = {"drug": "lenalidomide", "status": "adjusted",
+              "doses": [{"unit": "mg", "amount_x100": 1000}]}
+    assert log.record(audit.T_DOSE, T0, "BED-4", result, 350, 400, False, 2)
+    out = tmp_path / "audit.csv"
+    for _ in range(2):
+        res = subprocess.run([sys.executable, "-m", "mmrenal", "audit", "pull", "--port", board.port,
+                              "-o", str(out)], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+    rows = out.read_text().splitlines()
+    assert len(rows) == 2  # header and the one record, pulled once
+    assert rows[1].split(",")[3:6] == ["BED-4", "lenalidomide", "35.0"]

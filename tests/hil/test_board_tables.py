@@ -127,7 +127,8 @@ def test_power_cut_at_every_step_of_an_install(trusted, signed_tables, monkeypat
         assert now in (old, new), f"after a cut at byte {n}: active {now}"
         outcomes["new" if now == new else "old"] += 1
         with board.device() as dev:  # a whole table, usable
-            assert dev.request({"op": "dose", "drug": "len", "crcl": "25"})["ok"]
+            r = dev.request({"op": "dose", "drug": "len", "crcl": "25"})
+            assert r["ok"], (n, r)
     # Every cut before the pointer's rename leaves the old table; none leaves a mix.
     assert outcomes["old"] == len(points), outcomes
 
