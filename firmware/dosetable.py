@@ -27,7 +27,6 @@ UNIT_MG_M2 = 1
 UNIT_MG_KG = 2
 KEYED_NAMES = ("crcl", "egfr")
 NO_EDGE = 0xFFFF
-POLICY_NAMES = ("actual", "ideal", "adjusted", "bmi", "pharmacy")
 
 
 class TableError(ValueError):

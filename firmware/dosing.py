@@ -106,7 +106,7 @@ def check_dose(result, prescribed_x100, unit, regimen):
         return out
     d = doses[0]
     if unit == d["unit"]:
-        ceiling = max(d["amount_x100"], d["amount_max_x100"], d["amount_then_x100"])
+        ceiling = dosetable.ceiling_x100(d)
     elif unit == "mg" and "absolute_x100" in d:
         ceiling = max(d["absolute_x100"], d["absolute_max_x100"], d["absolute_then_x100"])
     else:

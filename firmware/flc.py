@@ -155,6 +155,12 @@ def change_x10(old, new):
     return smuldiv(new - old, 1000, old)
 
 
+# Scratch for fit(): each point's time (0.1 h from the first) and log2 value (Q10),
+# computed once in the first pass and reused in the second.
+_ft = array("i", [0] * RING)
+_fy = array("i", [0] * RING)
+
+
 def fit(p, since):
     """Least-squares log2-linear fit over the ring's involved values at or after `since`
     (and within WINDOW of the latest). (n, half_life_x10 or 0 if not falling,
@@ -175,8 +181,10 @@ def fit(p, since):
         if first < 0:
             first = p.times[i]
             y0 = y
-        st += (p.times[i] - first) // 6  # 0.1 h
-        sy += y - y0
+        _ft[n] = (p.times[i] - first) // 6  # 0.1 h
+        _fy[n] = y - y0
+        st += _ft[n]
+        sy += _fy[n]
         n += 1
     if n < 3:
         return None
@@ -185,11 +193,9 @@ def fit(p, since):
     sxx = 0
     sxy = 0
     syy = 0
-    for i in range(p.n):
-        if p.times[i] < lo:
-            continue
-        dt = (p.times[i] - first) // 6 - tm
-        dy = (log2_q24(p.involved_at(i)) >> 14) - y0 - ym
+    for i in range(n):
+        dt = _ft[i] - tm
+        dy = _fy[i] - ym
         sxx += ratio(dt * dt, 1, n, 1)
         sxy += smuldiv(dt, dy, n)
         syy += ratio(dy * dy, 1, n, 1)
