@@ -10,15 +10,23 @@ import canvas
 _display = board.display()
 _canvas = canvas.Canvas(_display)
 
+import gc  # noqa: E402
+
 import audit  # noqa: E402
 import buttons  # noqa: E402
 import clock  # noqa: E402
 import protocol  # noqa: E402
 import service  # noqa: E402
 import text  # noqa: E402
+
+gc.collect()  # the compiler's scraps from the imports above, before the largest module
 import ui  # noqa: E402
 
 ORDER = ("A", "B", "X", "Y")  # Pimoroni keys as the logical UP, DOWN, SELECT, BACK
+# Waveshare: joystick up, its press (DOWN/LEFT/RIGHT are not confirmed from a vendor
+# source), keys A and B; the labels are what the key hints print.
+WAVESHARE = ("UP", "CTRL", "A", "B")
+WAVESHARE_LABELS = ("↑", "Ctrl", "A", "B")
 
 
 class PinSource:
@@ -35,15 +43,25 @@ class PinSource:
 
 def run():
     prof = board.profile()
-    names = ORDER if all(n in prof["buttons"] for n in ORDER) else ("UP", "CTRL", "A", "B")
+    pimoroni = all(n in prof["buttons"] for n in ORDER)
+    names = ORDER if pimoroni else WAVESHARE
     keys = buttons.Buttons(PinSource(board.buttons(), names, prof["active_low"]))
     u = ui.UI(_canvas, text.Writer(_canvas), service.store(), clock.now, audit.Audit(),
-              service.tracker())
+              service.tracker(), clock.set_clock, ORDER if pimoroni else WAVESHARE_LABELS)
     u.draw()
     link = protocol.Link()
+    second = time.ticks_ms()
     while True:
-        ev = keys.poll(time.ticks_ms())
-        if ev:
-            u.key(ev)
+        try:
+            now = time.ticks_ms()
+            ev = keys.poll(now)
+            if ev:
+                u.key(ev)
+                u.draw()
+            elif time.ticks_diff(now, second) >= 1000:
+                second = now
+                u.tick()  # the clock in the title bar: only its rows are sent
+            link.poll(5)
+        except Exception as e:  # the loop itself never stops: log, then a safe screen
+            u.fail(e)
             u.draw()
-        link.poll(5)

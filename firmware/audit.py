@@ -2,8 +2,10 @@
 
 A record holds the time, the patient code, the drug, the kidney-function inputs the
 dose was looked up with, the table's version, and the result (status and the first
-dose). The host pulls it by sequence number (`mmrenal audit pull`). When the log is
-full the screens say so; the dose is still shown, because withholding it would harm
+dose; for a check, the table's largest single dose in the unit checked and the amount
+prescribed). Clock changes and errors the screens recovered from are noted too. The
+host pulls it by sequence number (`mmrenal audit pull`). When the log is full the
+screens say so; the dose is still shown, because withholding it would harm
 the patient more than a gap in the log.
 """
 
@@ -15,7 +17,9 @@ PATH = "audit.jnl"
 MAX_BYTES = 60000  # about 1,000 records
 T_DOSE = 1
 T_CHECK = 2
-KINDS = ("", "dose", "check")
+T_CLOCK = 3  # the clock set on the device: note "old -> new"
+T_ERROR = 4  # an unhandled error the screens restarted from
+KINDS = ("", "dose", "check", "clock", "error")
 STATUS = ("standard", "adjusted", "uncertain")
 UNITS = ("", "mg", "mg/m2", "mg/kg", "cells")
 
@@ -28,16 +32,29 @@ class Audit:
             self.journal.scan(_skip)
 
     def record(self, kind, now, patient, result, crcl_x10, egfr_x10, dialysis, version,
-               checked_x100=0):
-        """Write one record; False (and .full) when there is no room."""
-        if self.journal is None:
-            return True
+               check=None, checked_x100=0):
+        """Write one record; False (and .full) when there is no room. For a check, `check`
+        is dosing.check_dose's answer: its unit and ceiling are what is recorded."""
         d = result["doses"][0] if result["doses"] else None
+        unit = d["unit"] if d else ""
+        amount = d["amount_x100"] if d else 0
+        if check is not None:
+            unit = check["unit"]
+            amount = check["ceiling_x100"] or 0
         payload = struct.pack(
             "<IIHHBBBIIB", now, version, crcl_x10 or 0, egfr_x10 or 0, 1 if dialysis else 0,
-            STATUS.index(result["status"]), UNITS.index(d["unit"]) if d else 0,
-            d["amount_x100"] if d else 0, checked_x100, len(patient),
+            STATUS.index(result["status"]), UNITS.index(unit), amount, checked_x100,
+            len(patient),
         ) + patient.encode() + result["drug"].encode()
+        return self._append(kind, payload)
+
+    def note(self, kind, now, text):
+        """A clock change or an error: the time and a short text."""
+        return self._append(kind, struct.pack("<I", now) + text[:80].encode())
+
+    def _append(self, kind, payload):
+        if self.journal is None:
+            return True
         try:
             self.journal.append(kind, payload)
         except journal.Full:
@@ -50,6 +67,11 @@ class Audit:
 
         def visit(seq, rtype, p):
             if seq <= since or len(out) >= limit:
+                return
+            if rtype >= T_CLOCK:  # the note goes in the status column
+                now = struct.unpack_from("<I", p, 0)[0]
+                out.append([seq, KINDS[rtype], now, "", "", 0, 0, False, 0,
+                            str(bytes(p[4:]), "utf-8"), 0, "", 0])
                 return
             now, version, crcl, egfr, dia, status, unit, amount, checked, plen = struct.unpack_from(
                 "<IIHHBBBIIB", p, 0)

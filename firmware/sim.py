@@ -1,9 +1,13 @@
 """The handheld's UI without hardware: the same screens on the MicroPython unix port.
 
 Commands on stdin, one per line; one answer line each on stdout:
-  key NAME KIND   a button event (NAME: UP DOWN SELECT BACK; KIND: short long repeat)
+  key NAME KIND   a button event, then a redraw (NAME: UP DOWN SELECT BACK; KIND: short
+                  long repeat)
   frame PATH      draw, then write the 4-bit framebuffer and the palette to PATH
   text            draw, then answer with the text on the screen as JSON
+  clock MINUTES   the device clock reads MINUTES (since 2000) until set again; 0 gives
+                  an unset clock (a Pico after power-up). Without it, the host's clock.
+  tick            the once-a-minute title-bar update; answers the rows it sent
   quit
 The flash folder (current directory) holds the dose table slots as on a board.
 """
@@ -45,7 +49,15 @@ def main():
     tracker = flcstore.Tracker()
     tracker.boot()
     log = audit.Audit()
-    u = ui.UI(c, text.Writer(c), store, clock.now, log, tracker)
+    fixed = [None]  # a clock the host set, so screenshots do not change by the minute
+
+    def now():
+        return clock.now() if fixed[0] is None else fixed[0]
+
+    def set_time(minutes):
+        fixed[0] = minutes
+
+    u = ui.UI(c, text.Writer(c), store, now, log, tracker, set_time)
     u.log = []
     kinds = {"short": buttons.SHORT, "long": buttons.LONG, "repeat": buttons.REPEAT}
     while True:
@@ -60,6 +72,8 @@ def main():
             return
         if cmd == "key" and len(words) == 3 and words[1] in buttons.NAMES and words[2] in kinds:
             u.key(buttons.event(buttons.NAMES.index(words[1]), kinds[words[2]]))
+            u.log.clear()
+            u.draw()  # as the handheld does after every key: what is shown is audited
             print("ok")
         elif cmd == "time" and len(words) == 2:
             # Render the current screen N times: microseconds per frame, rows pushed by
@@ -76,6 +90,11 @@ def main():
             us = time.ticks_diff(time.ticks_us(), t0) // n
             gc.collect()
             print(json.dumps({"us": us, "heap_free": gc.mem_free()}))
+        elif cmd == "clock" and len(words) == 2:
+            fixed[0] = int(words[1])
+            print("ok")
+        elif cmd == "tick":
+            print(u.tick())
         elif cmd == "audit":
             print(json.dumps(log.pull(0, 100)))
         elif cmd in ("frame", "text"):

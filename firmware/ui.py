@@ -3,27 +3,72 @@
 UP and DOWN move or change a value (a long press repeats with a bigger step), SELECT
 confirms, BACK returns. Every screen is drawn whole on the canvas from the UI's state;
 the canvas sends only the rows that changed. Doses come from the active table through
-dosing.dose_for, and an uncertain band is shown as words, never as a number.
+dosing.dose_for, and an uncertain band is shown as words, never as a number. No dose
+is shown from an expired table or without a set clock (its expiry cannot be judged).
+The doses (ui_dose), table and settings (ui_settings) and FLC (ui_flc) screens are
+imported when first opened, so a board holds only the code in use.
 """
 
 import body
 import buttons
+import clock
 import dosing
 import fmt
 import renal
 import ui_text
-from canvas import AMBER, BLACK, BLUE, DARK, GREEN, GREY, RED, WHITE, YELLOW
-from limits import AGE, HEIGHT, WEIGHT
-from ui_text import EN, ZH
+from canvas import AMBER, BLACK, BLUE, DARK, GREY, RED, WHITE, YELLOW
+from limits import AGE, HEIGHT, SCR_NMOL_HIGH, SCR_NMOL_LOW, WEIGHT, InputError
+from ui_text import EN
 
 LINE = 19
 TOP = 20
 W = 240
 H = 135
+FOOT = H - 17  # the key-hint bar
+ROWS = 5  # list rows between the title bar and the key-hint bar
+CLOCK_SET = clock.days_from_civil(clock.SET_YEAR, 1, 1) * 1440
+NMOL_MG_DL = 884  # nmol/L per 0.01 mg/dL (88.4 umol/L per mg/dL)
+NMOL_UMOL = 1000
+SCR_UMOL_LOW = 9000  # 9 umol/L: the first whole umol/L at or above 0.10 mg/dL
+MG_DL = 0
+UMOL_L = 1
+
+
+def clamp(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
+def sig_step(v, big):
+    """A step that changes the third significant digit of v (the tenth of the second
+    with a long press), so a lab value of any size is reached in a few presses."""
+    s = 1
+    while s * 1000 <= v:
+        s *= 10
+    return s * 10 if big else s
+
+
+def snap_scr(nmol, unit):
+    """Creatinine onto the grid of a unit (0.01 mg/dL or 1 umol/L), so the value shown
+    is the value computed with."""
+    if unit == UMOL_L:
+        return clamp((nmol + NMOL_UMOL // 2) // NMOL_UMOL * NMOL_UMOL, SCR_UMOL_LOW, SCR_NMOL_HIGH)
+    return clamp((nmol + NMOL_MG_DL // 2) // NMOL_MG_DL * NMOL_MG_DL, SCR_NMOL_LOW, SCR_NMOL_HIGH)
+
+
+def scr_text(nmol, unit):
+    if unit == UMOL_L:
+        return str(nmol // NMOL_UMOL) + " µmol/L"
+    return fmt.fixed(nmol // NMOL_MG_DL, 2) + " mg/dL"
+
+
+def amount(x100):
+    """0.01 units as the shortest exact decimal: 1000 -> '10', 250 -> '2.5'."""
+    return fmt.fixed(x100, 2).rstrip("0").rstrip(".") if x100 % 100 else str(x100 // 100)
 
 
 class Screen:
     title = "app"
+    keys = "keys"  # the key-hint line for this screen
 
     def draw(self, ui):
         pass
@@ -38,20 +83,23 @@ class Menu(Screen):
 
     def __init__(self, title, items):
         self.title = title
-        self.items = items  # (label bytes/str, action)
+        self.items = items  # (label key or text, action)
         self.sel = 0
 
     def labels(self, ui):
-        return [label for label, _ in self.items]
+        return [ui.t(k) if k in ui_text.T else k for k, _ in self.items]
+
+    def colour(self, ui, i):
+        return WHITE
 
     def draw(self, ui):
         labels = self.labels(ui)
-        first = self.sel - 3 if self.sel > 3 else 0
-        for i in range(first, min(len(labels), first + 5)):
+        first = self.sel - (ROWS - 2) if self.sel > ROWS - 2 else 0
+        for i in range(first, min(len(labels), first + ROWS)):
             y = TOP + (i - first) * LINE
             if i == self.sel:
                 ui.c.fill_rect(0, y, W, LINE, BLUE)
-            ui.text(labels[i], 6, y, WHITE)
+            ui.text(labels[i], 6, y, self.colour(ui, i))
 
     def key(self, ui, ev):
         b = buttons.button_of(ev)
@@ -66,112 +114,152 @@ class Menu(Screen):
             Screen.key(self, ui, ev)
 
 
+class Form(Screen):
+    """Fields one per row: UP/DOWN change the highlighted value (a long press takes a
+    bigger step and repeats), SELECT goes to the next field, and SELECT on the last row
+    (the action) does the form's work."""
+
+    keys = "keys_form"
+    labels = ()  # label keys; the last is the action
+
+    def __init__(self):
+        self.field = 0
+
+    def value_text(self, ui, i):
+        return ""
+
+    def change(self, ui, i, sign, big):
+        pass
+
+    def done(self, ui):
+        pass
+
+    def draw(self, ui):
+        first = self.field - (ROWS - 3) if self.field > ROWS - 3 else 0
+        for i in range(first, min(len(self.labels), first + ROWS)):
+            y = TOP + (i - first) * LINE
+            if i == self.field:
+                ui.c.fill_rect(0, y, W, LINE, BLUE)
+            ui.text(ui.t(self.labels[i]), 6, y, WHITE)
+            ui.text(self.value_text(ui, i), 120, y, YELLOW)
+
+    def key(self, ui, ev):
+        b = buttons.button_of(ev)
+        kind = buttons.kind_of(ev)
+        if b == buttons.SELECT and kind == buttons.SHORT:
+            if self.field == len(self.labels) - 1:
+                self.done(ui)
+            else:
+                self.field += 1
+        elif b in (buttons.UP, buttons.DOWN) and self.field < len(self.labels) - 1:
+            self.change(ui, self.field, 1 if b == buttons.UP else -1, kind != buttons.SHORT)
+        else:
+            Screen.key(self, ui, ev)
+
+
 class Home(Menu):
     def __init__(self):
         Menu.__init__(self, "app", [
             ("patient", lambda ui: ui.push(Patients(ui))),
             ("renal", lambda ui: ui.push(RenalEntry())),
             ("drugs", lambda ui: ui.open_drugs()),
-            ("table", lambda ui: ui.push(TableInfo())),
-            ("settings", lambda ui: ui.push(Settings())),
+            ("flc", lambda ui: ui.open_flc()),
+            ("table", lambda ui: ui.open("ui_settings", "TableInfo")),
+            ("settings", lambda ui: ui.open("ui_settings", "Settings")),
         ])
 
     def labels(self, ui):
-        out = [ui.t(k) for k, _ in self.items]
+        out = Menu.labels(self, ui)
         out[0] = ui.t("patient") + ": " + (ui.patient_code or ui.t("no_patient"))
         t = ui.table()
-        out[3] = ui.t("table") + ": " + (t.id + " v" + str(t.version) if t else ui.t("no_table"))
+        if t is None:
+            out[4] = ui.t("table") + ": " + ui.t("no_table")
+        else:
+            out[4] = (ui.t("table") + " v" + str(t.version) + " " + ui.t("to") + " "
+                      + clock.iso(t.expires * 1440)[:10])
+        # Settings in both languages, so a reader of either finds the language switch.
+        out[5] += " · " + ui_text.T["settings"][1 - ui.lang]
         return out
+
+    def colour(self, ui, i):
+        if i == 0 and ui.patient_code:
+            return YELLOW
+        if i == 4 and (ui.table() is None or ui.table_expired()):
+            return RED
+        return WHITE
 
 
 class Patients(Menu):
-    """Choose the patient (codes registered on the device, never names)."""
+    """Choose the patient (codes registered on the device, never names), or add one."""
 
-    def __init__(self, ui):
+    def __init__(self, ui, then=None):
+        self.then = then  # what to open once a patient is chosen
         codes = [p.code for p in ui.tracker.by_pid] if ui.tracker else []
-        items = [(c, _choose(c)) for c in codes] + [("-", _choose(""))]
+        items = [(c, _choose(c)) for c in codes]
+        if ui.tracker:
+            items.append(("new_patient", lambda ui: ui.open_flc_screen("NewPatient")))
+        items.append(("-", _choose("")))
         Menu.__init__(self, "patient", items)
 
 
 def _choose(code):
     def pick(ui):
         ui.patient_code = code
-        ui.stack.pop()
+        then = ui.stack.pop().then
+        if then and code:
+            then(ui)
 
     return pick
 
 
-# Entry fields: (label key, attribute, spec or None, short step, long step)
-FIELDS = (
-    ("age", "age", AGE, 1, 5),
-    ("sex", "female", None, 1, 1),
-    ("weight", "weight", WEIGHT, 5, 50),
-    ("height", "height", HEIGHT, 10, 50),
-    ("scr", "scr", ("scr", "mg/dL", 2, 10, 2500), 1, 10),
-    ("policy", "policy", None, 1, 1),
-    ("dialysis", "dialysis", None, 1, 1),
-    ("calculate", "", None, 0, 0),
-)
-
-
-class RenalEntry(Screen):
+class RenalEntry(Form):
     title = "renal"
-
-    def __init__(self):
-        self.field = 0
+    labels = ("age", "sex", "weight", "height", "scr", "policy", "dialysis", "calculate")
 
     def value_text(self, ui, i):
-        label, attr, spec, _, _ = FIELDS[i]
         p = ui.patient
-        if attr == "female":
+        if i == 0:
+            return str(p.age) + " y"
+        if i == 1:
             return ui.t("female" if p.female else "male")
-        if attr == "policy":
+        if i == 2:
+            return fmt.fixed(p.weight, 1) + " kg"
+        if i == 3:
+            return fmt.fixed(p.height, 1) + " cm"
+        if i == 4:
+            return scr_text(p.scr_nmol, ui.scr_unit)
+        if i == 5:
             return body.POLICY_NAMES[p.policy]
-        if attr == "dialysis":
+        if i == 6:
             return ui.t("yes" if p.dialysis else "no")
-        if not attr:
-            return ""
-        return fmt.fixed(getattr(p, attr), spec[2]) + " " + spec[1]
+        return ""
 
-    def draw(self, ui):
-        first = self.field - 2 if self.field > 2 else 0
-        for i in range(first, min(len(FIELDS), first + 5)):
-            y = TOP + (i - first) * LINE
-            if i == self.field:
-                ui.c.fill_rect(0, y, W, LINE, BLUE)
-            ui.text(ui.t(FIELDS[i][0]), 6, y, WHITE)
-            ui.text(self.value_text(ui, i), 120, y, YELLOW)
-
-    def key(self, ui, ev):
-        b = buttons.button_of(ev)
-        kind = buttons.kind_of(ev)
-        label, attr, spec, small, big = FIELDS[self.field]
+    def change(self, ui, i, sign, big):
         p = ui.patient
-        if b == buttons.SELECT and kind == buttons.SHORT:
-            if not attr:
-                ui.calculate()
-                ui.push(RenalResult())
-            else:
-                self.field = (self.field + 1) % len(FIELDS)
-        elif b in (buttons.UP, buttons.DOWN):
-            sign = 1 if b == buttons.UP else -1
-            if attr == "female":
-                p.female = 1 - p.female
-            elif attr == "dialysis":
-                p.dialysis = not p.dialysis
-            elif attr == "policy":
-                p.policy = (p.policy + sign) % len(body.POLICY_NAMES)
-            elif spec:
-                step = small if kind == buttons.SHORT else big
-                v = getattr(p, attr) + sign * step
-                v = spec[3] if v < spec[3] else (spec[4] if v > spec[4] else v)  # stays in range
-                setattr(p, attr, v)
-        else:
-            Screen.key(self, ui, ev)
+        if i == 0:
+            p.age = clamp(p.age + sign * (5 if big else 1), AGE[3], AGE[4])
+        elif i == 1:
+            p.female = 1 - p.female
+        elif i == 2:
+            p.weight = clamp(p.weight + sign * (50 if big else 5), WEIGHT[3], WEIGHT[4])
+        elif i == 3:
+            p.height = clamp(p.height + sign * (50 if big else 10), HEIGHT[3], HEIGHT[4])
+        elif i == 4:
+            step = NMOL_UMOL if ui.scr_unit == UMOL_L else NMOL_MG_DL
+            p.scr_nmol = snap_scr(p.scr_nmol + sign * step * (10 if big else 1), ui.scr_unit)
+        elif i == 5:
+            p.policy = (p.policy + sign) % len(body.POLICY_NAMES)
+        elif i == 6:
+            p.dialysis = not p.dialysis
+
+    def done(self, ui):
+        if ui.calculate():
+            ui.push(RenalResult())
 
 
 class RenalResult(Screen):
     title = "renal"
+    keys = "keys_result"
 
     def draw(self, ui):
         r = ui.renal
@@ -199,165 +287,24 @@ class RenalResult(Screen):
             Screen.key(self, ui, ev)
 
 
-class Drugs(Menu):
-    def __init__(self, table):
-        items = []
-        for inn, _ in table.drugs:
-            items.append((inn, _open_dose(inn)))
-        Menu.__init__(self, "drugs", items)
-
-    def labels(self, ui):
-        t = ui.table()
-        out = []
-        for inn, _ in self.items:
-            out.append(t.drug(inn)["zh"] if ui.lang == ZH else inn)
-        return out
-
-
-def _open_dose(inn):
-    return lambda ui: ui.push(Dose(inn))
-
-
-STATUS_COLOUR = {"standard": GREEN, "adjusted": AMBER, "uncertain": RED}
-
-
-class Dose(Screen):
-    title = "drugs"
-
-    def __init__(self, inn):
-        self.inn = inn
-        self.result = None
-        self.logged = 0  # 0 not yet, 1 written, -1 the audit log is full
-
-    def draw(self, ui):
-        r = self.result = ui.dose(self.inn)
-        if not self.logged:
-            self.logged = 1 if ui.audit_dose(r) else -1
-        if self.logged < 0:
-            ui.text(ui.t("audit_full"), 6, H - 2 * LINE, RED)
-        ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
-        ui.text(r["band"], 6, TOP + LINE, GREY)
-        status = r["status"]
-        ui.c.fill_rect(0, TOP + 2 * LINE, W, LINE, STATUS_COLOUR[status])
-        ui.text(ui.t(status), 6, TOP + 2 * LINE, BLACK if status != "uncertain" else WHITE)
-        y = TOP + 3 * LINE
-        if status == "uncertain":
-            ui.text(ui.t("ask"), 6, y, WHITE)
-            return
-        for d in r["doses"][:1 if timing_of(r, ui) else 2]:
-            ui.text(_dose_line(d, ui.lang), 6, y, WHITE)
-            y += LINE
-        timing = timing_of(r, ui)
-        if timing:
-            ui.text(timing, 6, y, YELLOW)
-        if ui.table_expired():
-            ui.text(ui.t("expired"), 130, y, RED)
-
-    def key(self, ui, ev):
-        if buttons.button_of(ev) == buttons.SELECT:
-            ui.push(Source(self.result or ui.dose(self.inn)))
-        else:
-            Screen.key(self, ui, ev)
-
-
-def timing_of(r, ui):
-    return r["timing_zh"] if ui.lang == ZH else r["timing"]
-
-
-def _amount(x100):
-    return fmt.fixed(x100, 2).rstrip("0").rstrip(".") if x100 % 100 else str(x100 // 100)
-
-
-def _dose_line(d, lang):
-    s = (d["regimen"] + ": " if d["regimen"] else "") + _amount(d["amount_x100"])
-    if d["amount_max_x100"]:
-        s += "-" + _amount(d["amount_max_x100"])
-    if d["amount_then_x100"]:
-        s += "/" + _amount(d["amount_then_x100"])
-    s += (" x10^" + str(d["scale"]) if d["scale"] else "") + " " + d["unit"]
-    if "absolute_x100" in d:
-        s += " = " + _amount(d["absolute_x100"]) + " mg"
-    f = d["frequency_zh"] if lang == ZH else d["frequency"]
-    return s + (" " + f if f else "")
-
-
-class Source(Screen):
-    """The rule's citation: where in the source first, then the source; UP/DOWN scroll."""
-
-    title = "source"
-
-    def __init__(self, result):
-        self.result = result
-        self.top = 0
-
-    def lines(self, ui):
-        r = self.result
-        src = r["source_zh"] if ui.lang == ZH and r["source_zh"] else r["source"]
-        return ui.wrap(r["where"], W - 8) + ui.wrap(src, W - 8)
-
-    def draw(self, ui):
-        y = TOP
-        lines = self.lines(ui)
-        for i in range(self.top, len(lines)):
-            if y > H - 2 * LINE:
-                break
-            ui.text(lines[i], 4, y, YELLOW if i < self.top + 1 and self.top == 0 else WHITE)
-            y += LINE
-
-    def key(self, ui, ev):
-        b = buttons.button_of(ev)
-        if b == buttons.DOWN:
-            if self.top + 5 < len(self.lines(ui)):
-                self.top += 1
-        elif b == buttons.UP:
-            if self.top:
-                self.top -= 1
-        else:
-            Screen.key(self, ui, ev)
-
-
-class TableInfo(Screen):
-    title = "table"
-
-    def draw(self, ui):
-        t = ui.table()
-        if t is None:
-            ui.text(ui.t("no_table"), 6, TOP, RED)
-            return
-        import clock
-
-        ui.text(t.id + " " + ui.t("version") + " " + str(t.version), 6, TOP, WHITE)
-        ui.text(ui.t("expires") + " " + clock.iso(t.expires * 1440)[:10], 6, TOP + LINE, WHITE)
-        ui.text(ui.t("approver") + ": " + t.approver, 6, TOP + 2 * LINE, GREY)
-        ui.text("sha256 " + ("%02x" * 8) % tuple(t.sha[:8]), 6, TOP + 3 * LINE, GREY)
-
-
-class Settings(Screen):
-    title = "settings"
-
-    def draw(self, ui):
-        ui.c.fill_rect(0, TOP, W, LINE, BLUE)
-        ui.text(ui.t("language") + ": " + ui.t("lang_name"), 6, TOP, WHITE)
-
-    def key(self, ui, ev):
-        b = buttons.button_of(ev)
-        if b in (buttons.UP, buttons.DOWN, buttons.SELECT):
-            ui.lang = ZH if ui.lang == EN else EN
-        else:
-            Screen.key(self, ui, ev)
-
-
 class SafeScreen(Screen):
     """A clear state instead of a crash or a blank display."""
 
-    def __init__(self, title, line1, line2):
+    keys = "keys_back"
+
+    def __init__(self, title, line1, line2, detail=""):
         self.title = title
         self.lines = (line1, line2)
+        self.detail = detail  # e.g. the field and limit of a refused value
 
     def draw(self, ui):
         ui.c.fill_rect(0, TOP, W, 2 * LINE, RED)
         ui.text(ui.t(self.lines[0]), 6, TOP, WHITE)
         ui.text(ui.t(self.lines[1]), 6, TOP + LINE, WHITE)
+        y = TOP + 2 * LINE
+        for line in ui.wrap(self.detail, W - 12)[:3]:
+            ui.text(line, 6, y, YELLOW)
+            y += LINE
 
 
 class Patient:
@@ -366,26 +313,31 @@ class Patient:
         self.female = 1
         self.weight = 700
         self.height = 1650
-        self.scr = 100  # 0.01 mg/dL
+        self.scr_nmol = 88400  # 1.00 mg/dL
         self.policy = body.ACTUAL
         self.dialysis = False
 
 
 class UI:
-    def __init__(self, canvas, writer, store, now=None, audit=None, tracker=None):
+    def __init__(self, canvas, writer, store, now=None, audit=None, tracker=None,
+                 set_time=None, key_names=("A", "B", "X", "Y")):
         self.c = canvas
         self.w = writer
         self.store = store  # tablestore.Store (or anything with .table)
-        self.now = now  # callable giving minutes, for the expiry check and the audit log
-        self.audit = audit  # audit.Audit: every dose shown is logged
-        self.tracker = tracker  # flcstore.Tracker: the registered patient codes
+        self.now = now or clock.now  # minutes, for expiry, the audit log and FLC samples
+        self.set_time = set_time or clock.set_clock
+        self.audit = audit  # audit.Audit: every dose shown or checked is logged
+        self.tracker = tracker  # flcstore.Tracker: patients and their FLC samples
+        self.key_names = key_names  # the board's labels for UP, DOWN, SELECT, BACK
         self.patient_code = ""
         self.lang = EN
+        self.scr_unit = MG_DL
         self.patient = Patient()
         self.renal = renal.Renal()
         self.computed = False
         self.stack = [Home()]
         self.log = None  # a list to collect the text drawn (tests, simulator)
+        self.minute = -1  # the minute the header's clock shows
         t = self.table()
         if t is not None:
             self.patient.policy = t.weight_policy
@@ -419,65 +371,138 @@ class UI:
     def table(self):
         return self.store.table if self.store else None
 
+    def clock_set(self):
+        return self.now() >= CLOCK_SET
+
     def table_expired(self):
         t = self.table()
-        return bool(t and self.now and self.now() // 1440 > t.expires)
+        return bool(t and self.now() // 1440 > t.expires)
 
     def push(self, screen):
         self.stack.append(screen)
 
+    def safe(self, title, line1, line2, detail=""):
+        self.push(SafeScreen(title, line1, line2, detail))
+
     def open_drugs(self):
         t = self.table()
         if t is None:
-            self.push(SafeScreen("drugs", "no_table", "no_table_2"))
+            self.safe("drugs", "no_table", "no_table_2")
+        elif not self.clock_set():
+            self.safe("drugs", "clock_unset", "clock_unset_2")
+        elif self.table_expired():
+            self.safe("drugs", "expired", "expired_2")
         elif not self.computed:
             self.push(RenalEntry())
         else:
-            self.push(Drugs(t))
+            self.open("ui_dose", "Drugs", t)
+
+    def open_flc(self):
+        if self.tracker is None:
+            self.safe("flc", "no_flc", "ask")
+        elif not self.patient_code:
+            self.push(Patients(self, lambda ui: ui.open_flc()))
+        else:
+            self.open_flc_screen("FlcMenu")
+
+    def open_flc_screen(self, name):
+        self.open("ui_flc", name, self)
+
+    def open(self, module, name, *args):
+        """Push screen `name` of `module`, importing it on first use."""
+        self.push(getattr(__import__(module), name)(*args))
+
+    def set_clock(self, minutes):
+        old = self.now()
+        self.set_time(minutes)
+        self.note(3, clock.iso(old) + " -> " + clock.iso(minutes))  # audit.T_CLOCK
+
+    def note(self, kind, text):
+        if self.audit is not None:
+            try:
+                self.audit.note(kind, self.now(), text)
+            except Exception:  # noqa: BLE001 - the note must never stop the screens
+                pass
 
     def calculate(self):
+        """Assess the kidney function; a refused combination is a clear screen."""
         p = self.patient
-        renal.assess(self.renal, p.age, p.female, p.weight, p.height, p.scr * 884, p.policy,
-                     120, p.dialysis, 0)
+        try:
+            renal.assess(self.renal, p.age, p.female, p.weight, p.height, p.scr_nmol,
+                         p.policy, 120, p.dialysis, 0)
+        except InputError as e:
+            self.computed = False
+            self.safe("renal", "out_of_range", "check_entry", e.field + ": " + e.message)
+            return False
         self.computed = True
+        return True
 
     def dose(self, inn):
         r = self.renal
         return dosing.dose_for(self.table(), inn, r.crcl_x10, r.egfr_x10, self.patient.dialysis,
                                r.bsa_x100, self.patient.weight)
 
-    def audit_dose(self, result):
-        """Log a dose shown; False when the audit log is full."""
+    def audit_dose(self, result, check=None, prescribed_x100=0):
+        """Log a dose shown or checked; False when the audit log is full."""
         if self.audit is None:
             return True
         import audit
 
         r = self.renal
-        return self.audit.record(audit.T_DOSE, self.now() if self.now else 0, self.patient_code,
-                                 result, r.crcl_x10, r.egfr_x10, self.patient.dialysis,
-                                 self.table().version)
+        return self.audit.record(audit.T_CHECK if check else audit.T_DOSE, self.now(),
+                                 self.patient_code, result, r.crcl_x10, r.egfr_x10,
+                                 self.patient.dialysis, self.table().version, check,
+                                 prescribed_x100)
+
+    def fail(self, e):
+        """An unhandled error: logged, and the screens restart at a safe screen."""
+        import sys
+
+        sys.print_exception(e, sys.stderr)
+        self.note(4, type(e).__name__ + ": " + str(e))  # audit.T_ERROR
+        self.stack = [Home(), SafeScreen("app", "error", "ask")]
 
     def key(self, ev):
-        self.stack[-1].key(self, ev)
+        try:
+            self.stack[-1].key(self, ev)
+        except Exception as e:  # never a crash: a safe screen instead
+            self.fail(e)
+
+    def header(self):
+        """The title bar: the screen's title, the patient's code and the time."""
+        c = self.c
+        c.fill_rect(0, 0, W, 18, DARK)
+        screen = self.stack[-1]
+        self.text(self.t(screen.title) if screen.title in ui_text.T else screen.title, 4, 0, WHITE)
+        m = self.now()
+        self.minute = m
+        right = "%02d:%02d" % ((m % 1440) // 60, m % 60) if m >= CLOCK_SET else "--:--"
+        x = W - 4 - self.w.width(right)
+        self.text(right, x, 0, GREY if m >= CLOCK_SET else RED)
+        if self.patient_code:  # every screen names the patient it is for
+            self.text(self.patient_code, x - 8 - self.w.width(self.patient_code), 0, YELLOW)
 
     def draw(self):
         c = self.c
         c.fill(BLACK)
-        c.fill_rect(0, 0, W, 18, DARK)
-        screen = self.stack[-1]
-        self.text(self.t(screen.title) if screen.title in ui_text.T else screen.title, 4, 0, WHITE)
-        other = ui_text.T["lang_name"][1 - self.lang]  # the language SETTINGS switches to
-        self.text(other, W - 4 - self.w.width(other), 0, GREY)
         try:
-            screen.draw(self)
-        except Exception as e:  # never a blank screen or a crash: a safe screen instead
-            import sys
-
-            sys.print_exception(e, sys.stderr)  # logged, the screen stays readable
-            self.stack = [Home(), SafeScreen("app", "error", "ask")]
-            c.fill(BLACK)
+            self.header()
             self.stack[-1].draw(self)
-        c.fill_rect(0, H - 17, W, 17, DARK)
-        self.text(self.t("keys"), 4, H - 18, GREY)
+        except Exception as e:  # never a blank screen or a crash: a safe screen instead
+            self.fail(e)
+            c.fill(BLACK)
+            self.header()
+            self.stack[-1].draw(self)
+        c.fill_rect(0, FOOT, W, H - FOOT, DARK)
+        n = self.key_names
+        hint = self.t(self.stack[-1].keys).format(u=n[0], d=n[1], s=n[2], b=n[3])
+        self.text(hint, 4, FOOT - 1, GREY)
         c.touch(0, H)
         return c.push()
+
+    def tick(self):
+        """Once a minute, redraw only the title bar: 18 rows sent instead of 135."""
+        if self.now() == self.minute:
+            return 0
+        self.header()
+        return self.c.push()

@@ -33,9 +33,12 @@ def run(flash, keys):
 def test_home_shows_menu_and_table(flash):
     screen = run(flash, [])
     assert screen["screen"] == "Home"
-    assert {"Kidney function", "Drug doses", "Settings"} <= set(screen["text"])
-    assert "Dose table: myeloma-renal v1" in screen["text"]
+    assert {"Kidney function", "Drug doses", "Free light chains"} <= set(screen["text"])
+    # The sixth item scrolls into view; it names Settings in both languages.
+    assert "Settings · 设置" in run(flash, ["A"])["text"]
+    assert "Dose table v1 to 2027-11-01" in screen["text"]
     assert "Patient: no patient chosen" in screen["text"]
+    assert "09:30" in screen["text"]  # the clock in the title bar (sim.SIM_NOW)
 
 
 def test_kidney_function_result(flash):
@@ -72,8 +75,13 @@ def test_uncertain_dose_shows_no_number(flash):
     screen = run(flash, keys)
     assert screen["screen"] == "Dose"
     assert "UNCERTAIN: NO DOSE" in screen["text"]
-    body = [t for t in screen["text"] if t not in ("Drug doses", "中文", "A up  B down  X ok  Y back")]
-    assert not any(re.search(r"\d\s*(mg|cells|x10)", t) for t in body[1:]), body
+    body = screen["text"][2:-1]  # between the title bar (title, time) and the key hints
+    assert body[0] == "idecabtagene-vicleucel"
+    assert not any(re.search(r"\d\s*(mg|cells|x10)", t) for t in body[2:]), body
+    # A dose check has nothing to check against: words, and still no number.
+    check = run(flash, keys + ["B"])
+    assert check["screen"] == "CheckResult" and "CANNOT BE CHECKED" in check["text"]
+    assert not any(re.search(r"\d", t) for t in check["text"][3:-1]), check["text"]
 
 
 def test_chinese_screens(flash):
@@ -121,7 +129,9 @@ def test_docs_screens_are_current(tmp_path):
     from mmrenal.paths import REPO
 
     made = sim.screens(tmp_path)
-    assert len(made) == 2 * len(sim.SCREENS) + 2
+    assert len(made) == 2 * (len(sim.SCREENS) + len(sim.SAFE_SCREENS))
+    stale = {p.name for p in (REPO / "docs" / "screens").glob("*.png")} - {p.name for p in made}
+    assert not stale, f"docs/screens holds screens no longer made: {sorted(stale)}"
     for png in made:
         golden = REPO / "docs" / "screens" / png.name
         assert golden.exists(), f"{golden.name} missing: run mmrenal sim --screens docs/screens"
@@ -156,3 +166,211 @@ def test_every_dose_shown_is_audited_with_the_patient(tmp_path):
     ]
     assert log[0][5] == 587 and log[0][8] == 1  # CrCl 58.7 and table version 1
     assert [r[0] for r in log] == [1, 2]  # sequence numbers for `audit pull`
+
+
+# --- dose checks, units, clock and expiry ---------------------------------------------
+
+
+@pytest.fixture
+def demo_flash(tmp_path):
+    d = tmp_path / "flash"
+    sim.prepare_flash(d, demo=True)
+    return d
+
+
+def test_dose_check_within_and_above_is_audited(demo_flash):
+    with sim.Sim(demo_flash) as s:
+        for k in sim.LENALIDOMIDE + ["B"]:  # lenalidomide 10 mg daily, then check a dose
+            s.key(k)
+        form = s.screen()
+        assert form["screen"] == "DoseCheck" and "10 mg" in form["text"]  # starts at the band's dose
+        for k in ["X", "X", "X"]:  # to the Check row, check 10 mg
+            s.key(k)
+        within = s.screen()
+        assert "WITHIN THE TABLE'S DOSE" in within["text"] and "Table at most 10 mg" in within["text"]
+        s.key("Y")  # back to the dose
+        for k in ["B", "X", "A", "A", "X", "X"]:  # 10 mg + 2 x 0.1 mg
+            s.key(k)
+        above = s.screen()
+        assert "ABOVE THE TABLE'S DOSE" in above["text"] and "Prescribed 10.2 mg" in above["text"]
+        log = s.audit()
+    # The dose was shown once (one record), then checked twice: ceiling 10 mg each time.
+    assert [(r[1], r[4], r[9], r[10], r[11], r[12]) for r in log] == [
+        ("dose", "lenalidomide", "adjusted", 1000, "mg", 0),
+        ("check", "lenalidomide", "adjusted", 1000, "mg", 1000),
+        ("check", "lenalidomide", "adjusted", 1000, "mg", 1020),
+    ]
+
+
+def test_dose_check_in_mg_of_a_per_m2_dose(demo_flash):
+    # Bortezomib 1.3 mg/m2; BSA 1.79 m2 (70 kg, 165 cm): 1.3 x 1.79 = 2.327 -> 2.33 mg.
+    with sim.Sim(demo_flash) as s:
+        for k in TO_RESULT + ["X", "X", "B"]:
+            s.key(k)
+        assert "1.3 mg/m2" in s.screen()["text"]
+        s.key("A")  # the unit: mg
+        assert "2.33 mg" in s.screen()["text"]
+        for k in ["X", "A:long", "X", "X"]:  # 2.33 + 0.1 mg
+            s.key(k)
+        screen = s.screen()
+        log = s.audit()
+    assert "ABOVE THE TABLE'S DOSE" in screen["text"] and "Table at most 2.33 mg" in screen["text"]
+    assert (log[-1][1], log[-1][10], log[-1][11], log[-1][12]) == ("check", 233, "mg", 243)
+
+
+def test_creatinine_in_micromoles(flash):
+    from fractions import Fraction
+
+    from mmrenal import reference
+
+    to_umol = ["B"] * 5 + ["X", "X", "A", "Y", "B"]  # Settings, unit row, switch, back, top
+    entry = run(flash, to_umol + ["B", "X", "X", "X", "X", "X"])
+    assert "88 µmol/L" in entry["text"]  # 1.00 mg/dL = 88.4 umol/L, on the umol/L grid
+    assert "89 µmol/L" in run(flash, to_umol + ["B", "X", "X", "X", "X", "X", "A"])["text"]
+    result = run(flash, to_umol + TO_RESULT)
+    # The value shown (88 umol/L) is the value computed with, not 88.4.
+    _, w = reference.dosing_weight_exact("bmi", True, Fraction(70), Fraction(165))
+    want = reference.round_half_up(reference.crcl_exact(60, True, w, Fraction(88) / Fraction("88.4")), 1)
+    assert f"CrCl {float(want):.1f} mL/min" in result["text"]
+    assert want != reference.round_half_up(reference.crcl_exact(60, True, w, Fraction(1)), 1)
+
+
+def test_unset_clock_gives_no_dose_until_set(demo_flash):
+    with sim.Sim(demo_flash, clock=0) as s:  # a Pico after power-up: no time
+        for k in ["B", "B", "X"]:
+            s.key(k)
+        screen = s.screen()
+        assert screen["screen"] == "SafeScreen" and "Clock not set" in screen["text"]
+        assert "--:--" in screen["text"]
+        # Settings, Date and time; set 2026-11-26 10:05 from the 2026-01-01 00:00 it offers.
+        for k in ["Y", "B", "B", "B", "X", "X", "X", "X"]:
+            s.key(k)
+        assert s.screen()["screen"] == "ClockEntry"
+        keys = ["X"] + ["B"] * 2 + ["X"] + ["B"] * 5 + ["X"] + ["A"] * 10 + ["X"] + ["A"] * 5 + ["X", "X"]
+        for k in keys:
+            s.key(k)
+        settings = s.screen()
+        assert "11-26 10:05" in settings["text"] and "10:05" in settings["text"]
+        for k in ["Y", "A", "A", "A", "X"]:  # Drug doses: now asks for the kidney function
+            s.key(k)
+        assert s.screen()["screen"] == "RenalEntry"
+        log = s.audit()
+    assert [(r[1], r[9]) for r in log] == [("clock", "2000-01-01T00:00 -> 2026-11-26T10:05")]
+
+
+def test_expired_table_gives_no_dose(flash):
+    last_day = sim.minutes(__import__("datetime").datetime(2027, 11, 1, 23, 59))
+    with sim.Sim(flash, clock=last_day) as s:  # the expiry day itself is still valid
+        for k in TO_RESULT + ["X"]:
+            s.key(k)
+        assert s.screen()["screen"] == "Drugs"
+        s.set_clock(last_day + 1)
+        for k in ["Y", "X"]:
+            s.key(k)
+        screen = s.screen()
+    assert screen["screen"] == "SafeScreen" and "TABLE EXPIRED" in screen["text"]
+    assert "No doses: install the current table" in screen["text"]
+
+
+def test_clock_tick_sends_only_the_title_bar(flash):
+    with sim.Sim(flash) as s:
+        s.screen()
+        assert s.tick() == 0  # same minute: nothing sent
+        s.set_clock(sim.SIM_NOW + 1)
+        assert s.tick() == 18  # the title bar's rows, not the whole 135
+        assert "09:31" in s.screen()["text"]
+
+
+# --- FLC ------------------------------------------------------------------------------
+
+
+def _tracker(flash):
+    from mmrenal.firmware import load
+
+    t = load("flcstore").Tracker(str(flash / "flc.jnl"))  # the device's own records
+    t.boot()
+    return t
+
+
+def test_flc_trend_of_the_demo_patient(demo_flash):
+    import numpy as np
+
+    screen = run(demo_flash, sim.SCREENS["flc-trend"])
+    text = screen["text"]
+    # Baseline 1840 mg/L the day before treatment; latest 159 mg/L: 1 - 159/1840 = 91.4%.
+    assert "κ 159 mg/L" in text and "Reduction 91.4%" in text
+    assert "Day 21: on track" in text and "60%" in text
+    # Half-life: a least-squares fit of log2(kappa) over the samples after treatment start.
+    p = _tracker(demo_flash).patient(sim.DEMO_PATIENT)
+    t = np.array([p.times[i] for i in range(p.n) if p.times[i] > p.t0]) / 60
+    y = np.log2([p.kappa[i] for i in range(p.n) if p.times[i] > p.t0])
+    half = -1 / np.polyfit(t, y, 1)[0]
+    shown = float(next(s for s in text if s.startswith("t½ ")).split()[1])
+    assert abs(shown - half) < 0.2, (shown, half)
+
+
+def test_flc_sample_entered_on_the_screens_is_recorded(demo_flash):
+    before = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
+    keys = sim.TO_FLC + ["B", "X"]  # Add a sample: now (09:30), the latest values (159, 18.5)
+    keys += ["X", "X"] + ["B"] * 4 + ["X", "X", "X"]  # kappa 159 - 4 x 1 mg/L, save
+    screen = run(demo_flash, keys)
+    assert screen["screen"] == "Trend" and "κ 155 mg/L" in screen["text"]
+    p = _tracker(demo_flash).patient(sim.DEMO_PATIENT)
+    i = p.n - 1
+    assert p.count == before + 1
+    assert (p.times[i], p.kappa[i], p.lam[i], p.labs[i]) == (sim.SIM_NOW, 15500, 1850, "LAB-1")
+
+
+def test_flc_sample_in_the_future_or_before_the_latest(demo_flash):
+    before = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
+    future = run(demo_flash, sim.TO_FLC + ["B", "X", "X", "A", "X", "X", "X", "X"])  # 09:45
+    assert "NOT SAVED" in future["text"] and "The time is in the future" in future["text"]
+    assert _tracker(demo_flash).patient(sim.DEMO_PATIENT).count == before
+    with sim.Sim(demo_flash) as s:  # yesterday 09:30: before the latest sample (16:00)
+        for k in sim.TO_FLC + ["B", "X", "B", "X", "X", "X", "X", "X"]:
+            s.key(k)
+        warn = s.screen()
+        assert "Earlier than the latest sample" in warn["text"]
+        assert _tracker(demo_flash).patient(sim.DEMO_PATIENT).count == before
+        for k in ["Y", "X"]:  # back to the form, Save again
+            s.key(k)
+        assert s.screen()["screen"] == "Trend"
+    p = _tracker(demo_flash).patient(sim.DEMO_PATIENT)
+    assert p.count == before + 1 and sim.SIM_NOW - 1440 in list(p.times[:p.n])
+
+
+def test_flc_session_entered_on_the_screens_is_recorded(demo_flash):
+    # Plasma exchange yesterday 09:30, 4 h (the form's default length).
+    keys = sim.TO_FLC + ["B", "B", "X", "A", "X", "B", "X", "X", "X", "X"]
+    assert run(demo_flash, keys)["screen"] == "Trend"
+    p = _tracker(demo_flash).patient(sim.DEMO_PATIENT)
+    start = sim.SIM_NOW - 1440
+    assert p.sessions[-1] == (2, start, start + 240)
+
+
+def test_flc_storage_full_is_a_clear_screen(demo_flash):
+    from mmrenal.firmware import load
+
+    t = _tracker(demo_flash)
+    full = load("journal").Full
+    n = 0
+    with pytest.raises(full):
+        while True:  # fill the journal as months of samples would
+            t.add_sample(sim.DEMO_PATIENT, sim.SIM_NOW - 100000 + n, 1000, 1000, "LAB-1", True)
+            n += 1
+    count = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
+    screen = run(demo_flash, sim.TO_FLC + ["B", "X", "X", "X", "X", "X", "X"])
+    assert screen["screen"] == "SafeScreen" and "STORAGE FULL" in screen["text"]
+    assert _tracker(demo_flash).patient(sim.DEMO_PATIENT).count == count
+
+
+def test_new_patient_code_on_the_device(demo_flash):
+    keys = ["X", "B", "X", "A", "A", "X", "A", "X:long", "A", "X", "X"]  # "23", lambda, save
+    screen = run(demo_flash, keys)
+    assert screen["screen"] == "Home" and "Patient: 23" in screen["text"]
+    p = _tracker(demo_flash).patient("23")
+    assert p.involved == 1
+    # A code without a digit may be a name: refused, with the reason on the screen.
+    name = run(demo_flash, ["X", "B", "B", "X"] + ["A"] * 10 + ["X:long", "X", "X"])  # "A"
+    assert name["screen"] == "SafeScreen" and "NOT SAVED" in name["text"]
+    assert "never names" in " ".join(name["text"])

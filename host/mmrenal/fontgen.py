@@ -26,7 +26,7 @@ HEIGHT = 18
 BASELINE = 14
 STRIDE = 2  # bytes per glyph row: glyphs are at most 16 pixels wide
 TARGET = FIRMWARE / "font_ui.py"
-EXTRA = "≥≤±µ²×·—–°→←↑↓…✓✗"
+EXTRA = "≥≤±µ²×·—–°→←↑↓…✓✗½κλ"
 
 
 def charset() -> list[str]:

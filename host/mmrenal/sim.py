@@ -8,6 +8,7 @@ a long press. Screenshots are PNGs made from the 4-bit framebuffer and its palet
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -23,11 +24,41 @@ KEYS = {"A": "UP", "B": "DOWN", "X": "SELECT", "Y": "BACK"}
 # whole UI needs more than the 180K that models a Pico for the protocol alone.
 SIM_HEAP = "320K"
 WIDTH, HEIGHT = 240, 135
+EPOCH = dt.datetime(2000, 1, 1)
+DAY = 1440
+# The clock of screenshots and tests: fixed, so the title bar's time does not change.
+SIM_NOW = int((dt.datetime(2026, 11, 26, 9, 30) - EPOCH).total_seconds()) // 60
+DEMO_PATIENT = "BED-12"
 
 
-def prepare_flash(flash: Path, with_table: bool = True) -> None:
-    """A flash folder with the example table installed in slot a and its key trusted."""
+def minutes(when: dt.datetime) -> int:
+    return int((when - EPOCH).total_seconds()) // 60
+
+
+def add_demo_patient(flash: Path, now: int = SIM_NOW) -> None:
+    """BED-12: kappa myeloma cast nephropathy, treatment started 19 days ago, with plasma
+    exchange on days 1, 3 and 5 and a falling kappa (half-life about 5 days), written
+    by the firmware's own FLC store so the trend screen has something to show."""
+    from mmrenal.firmware import load
+
+    tracker = load("flcstore").Tracker(str(flash / "flc.jnl"))
+    tracker.boot()
+    start = now - 19 * DAY - now % 60
+    tracker.add_patient(DEMO_PATIENT, 0, start)
+    for day in (1, 3, 5):
+        tracker.add_event(DEMO_PATIENT, 2, start + day * DAY + 600, start + day * DAY + 780)
+    for day, kappa in ((-1, 184000), (1, 161500), (2, 121000), (4, 93200), (6, 70400),
+                       (8, 51800), (11, 33100), (14, 24600), (18, 15900)):
+        tracker.add_sample(DEMO_PATIENT, start + day * DAY + 420, kappa, 1850, "LAB-1", False)
+
+
+def prepare_flash(flash: Path, with_table: bool = True, demo: bool = False,
+                  now: int = SIM_NOW) -> None:
+    """A flash folder with the example table installed in slot a and its key trusted
+    (and with `demo`, the demo patient's FLC records up to `now`)."""
     flash.mkdir(parents=True, exist_ok=True)
+    if demo:
+        add_demo_patient(flash, now)
     if not with_table:
         return
     keys = Path(tempfile.mkdtemp(prefix="mmrenal-sim-key-"))
@@ -45,11 +76,22 @@ def prepare_flash(flash: Path, with_table: bool = True) -> None:
 
 
 class Sim:
-    def __init__(self, flash: Path):
+    """The firmware's UI on MicroPython. `clock`: minutes since 2000 the device clock
+    reads (SIM_NOW by default; 0 is an unset clock; None follows the host's clock)."""
+
+    def __init__(self, flash: Path, clock: int | None = SIM_NOW):
         env = env_for("micropython")
         self.proc = subprocess.Popen(command("micropython", str(FIRMWARE / "sim.py"), SIM_HEAP), cwd=flash,
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
+        if clock is not None:
+            self.set_clock(clock)
+
+    def set_clock(self, minutes: int) -> None:
+        self._cmd(f"clock {minutes}")
+
+    def tick(self) -> int:
+        return int(self._cmd("tick"))
 
     def _cmd(self, line: str) -> str:
         assert self.proc.stdin and self.proc.stdout
@@ -114,43 +156,59 @@ class Sim:
 
 
 TO_RESULT = ["B", "X"] + ["X"] * 8
-SCREENS = {  # name -> keys from power-up
+LENALIDOMIDE = TO_RESULT + ["X", "B", "B", "B", "B", "X"]
+TO_FLC = ["B", "B", "B", "X", "X"]  # FLC, choose the first patient (BED-12): the FLC menu
+SCREENS = {  # name -> keys from power-up (flash with the table and the demo patient)
     "home": [],
+    "patient": ["X"],
+    "new-patient": ["X", "B", "X", "A", "A", "X", "B"],
     "renal-entry": ["B", "X"],
     "renal-result": TO_RESULT,
     "drugs": TO_RESULT + ["X"],
-    "dose-adjusted": TO_RESULT + ["X", "B", "B", "B", "B", "X"],
+    "dose-adjusted": LENALIDOMIDE,
     "dose-standard": TO_RESULT + ["X", "X"],
     "dose-uncertain": ["B"] + ["X"] * 5 + ["A"] * 50 + ["X"] * 4 + ["X"] + ["B"] * 9 + ["X"],
-    "dose-citation": TO_RESULT + ["X", "B", "B", "B", "B", "X", "X"],
-    "table-info": ["B", "B", "B", "X"],
-    "settings": ["B", "B", "B", "B", "X"],
-    "patient": ["X"],
+    "dose-citation": LENALIDOMIDE + ["X"],
+    "dose-check": LENALIDOMIDE + ["B", "X"],
+    "dose-check-above": LENALIDOMIDE + ["B", "X", "A", "X", "X"],
+    "flc-menu": TO_FLC,
+    "flc-trend": TO_FLC + ["X"],
+    "flc-sample": TO_FLC + ["B", "X"],
+    "flc-event": TO_FLC + ["B", "B", "X"],
+    "table-info": ["B"] * 4 + ["X"],
+    "settings": ["B"] * 5 + ["X"],
+    "clock": ["B"] * 5 + ["X", "X", "X", "X"],
 }
-ZH_PREFIX = ["B", "B", "B", "B", "X", "X", "Y", "A", "A", "A", "A"]  # Settings, switch, back
+ZH_PREFIX = ["B"] * 5 + ["X", "A", "Y", "B"]  # Settings, switch the language, back, to the top
+SAFE_SCREENS = {  # name -> (table installed, clock, keys): the states that give no dose
+    "no-table": (False, SIM_NOW, ["B", "B", "X"]),
+    "clock-unset": (True, 0, ["B", "B", "X"]),
+    "table-expired": (True, minutes(dt.datetime(2027, 11, 2, 8, 0)), ["B", "B", "X"]),
+}
 
 
 def screens(out: Path) -> list[Path]:
-    """A PNG of every screen in English and Chinese (docs/screens/), and the safe
-    screen without a table."""
+    """A PNG of every screen in English and Chinese (docs/screens/), and of the safe
+    screens: no table, clock not set, table expired."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     flash = Path(tempfile.mkdtemp(prefix="mmrenal-screens-"))
     try:
-        prepare_flash(flash)
         for lang, prefix in (("en", []), ("zh", ZH_PREFIX)):
             for name, keys in SCREENS.items():
+                shutil.rmtree(flash, ignore_errors=True)
+                prepare_flash(flash, demo=True)  # fresh: a screen may write records
                 with Sim(flash) as s:
                     for k in prefix + keys:
                         s.key(k)
                     written.append(s.png(out / f"{name}-{lang}.png"))
-        shutil.rmtree(flash)
-        prepare_flash(flash, with_table=False)
-        for lang, prefix in (("en", []), ("zh", ZH_PREFIX)):
-            with Sim(flash) as s:
-                for k in prefix + ["B", "B", "X"]:  # Drug doses
-                    s.key(k)
-                written.append(s.png(out / f"no-table-{lang}.png"))
+            for name, (with_table, clock, keys) in SAFE_SCREENS.items():
+                shutil.rmtree(flash, ignore_errors=True)
+                prepare_flash(flash, with_table)
+                with Sim(flash, clock) as s:
+                    for k in prefix + keys:
+                        s.key(k)
+                    written.append(s.png(out / f"{name}-{lang}.png"))
     finally:
         shutil.rmtree(flash, ignore_errors=True)
     return written
@@ -159,7 +217,7 @@ def screens(out: Path) -> list[Path]:
 def run(keys: str, screenshot: str | None, with_table: bool = True) -> dict:
     flash = Path(tempfile.mkdtemp(prefix="mmrenal-sim-flash-"))
     try:
-        prepare_flash(flash, with_table)
+        prepare_flash(flash, with_table, demo=True)
         with Sim(flash) as sim:
             for k in [k for k in keys.split(",") if k.strip()]:
                 sim.key(k)

@@ -8,6 +8,7 @@ or Backspace or y; hold Shift for a long press). `?keys=X,X,A` presses keys on l
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -109,8 +110,9 @@ class WebSim(ThreadingHTTPServer):
     def __init__(self, port: int = 0, with_table: bool = True):
         super().__init__(("127.0.0.1", port), Handler)
         self.flash = Path(tempfile.mkdtemp(prefix="mmrenal-websim-"))
-        sim.prepare_flash(self.flash, with_table)
-        self.sim = sim.Sim(self.flash)
+        # The live page follows the computer's clock; the demo patient's records end now.
+        sim.prepare_flash(self.flash, with_table, demo=True, now=sim.minutes(dt.datetime.now()))
+        self.sim = sim.Sim(self.flash, clock=None)
         self.lock = threading.Lock()  # one UI, one request at a time
         self.tmp = self.flash / ".screen.png"
 
