@@ -8,6 +8,9 @@ Commands on stdin, one per line; one answer line each on stdout:
   clock MINUTES   the device clock reads MINUTES (since 2000) until set again; 0 gives
                   an unset clock (a Pico after power-up). Without it, the host's clock.
   tick            the once-a-minute title-bar update; answers the rows it sent
+  press NAME N    N presses of NAME alternating with its opposite (UP/DOWN), each
+                  handled and the frame drawn and pushed: microseconds per press
+  mem             bytes allocated (after a collection), free, and the canvas buffers
   quit
 The flash folder (current directory) holds the dose table slots as on a board.
 """
@@ -93,6 +96,25 @@ def main():
         elif cmd == "clock" and len(words) == 2:
             fixed[0] = int(words[1])
             print("ok")
+        elif cmd == "press" and len(words) == 3 and words[1] in ("UP", "DOWN"):
+            import time
+
+            b = buttons.NAMES.index(words[1])
+            evs = (buttons.event(b, buttons.SHORT), buttons.event(1 - b, buttons.SHORT))
+            n = int(words[2])
+            t0 = time.ticks_us()
+            for i in range(n):
+                u.log.clear()
+                u.key(evs[i & 1])  # there and back, so the screen stays where it was
+                u.draw()
+            print(time.ticks_diff(time.ticks_us(), t0) // n)
+        elif cmd == "mem":
+            import gc
+
+            gc.collect()
+            print(json.dumps({"alloc": gc.mem_alloc(), "free": gc.mem_free(),
+                              "canvas": len(c.buf) + len(c.band) + len(c.lut),
+                              "font_scratch": len(u.w.scratch)}))
         elif cmd == "tick":
             print(u.tick())
         elif cmd == "audit":

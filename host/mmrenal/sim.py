@@ -93,6 +93,13 @@ class Sim:
     def tick(self) -> int:
         return int(self._cmd("tick"))
 
+    def press_time(self, name: str, n: int) -> int:
+        """Microseconds from a key event to its frame drawn and pushed (mean of n)."""
+        return int(self._cmd(f"press {name} {n}"))
+
+    def memory(self) -> dict:
+        return json.loads(self._cmd("mem"))
+
     def _cmd(self, line: str) -> str:
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(line + "\n")
