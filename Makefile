@@ -21,12 +21,14 @@ test: $(STAMP)
 	$(VENV)/bin/python -m mmrenal.fontgen --check
 	$(VENV)/bin/python -m mmrenal.boardgen --check
 	$(VENV)/bin/pytest -q
+	$(VENV)/bin/python -m mmrenal.trace --check
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m mmrenal.bench --out docs/benchmarks.md
 
 soak: $(STAMP)
 	MMRENAL_SOAK=1 $(VENV)/bin/pytest -q
+	$(VENV)/bin/python -m mmrenal.trace --check
 
 # Hardware-in-the-loop on a real board: make hil PORT=/dev/ttyACM0
 hil: $(STAMP)

@@ -32,6 +32,10 @@ def display(name=None):
 
     d = profile(name)["display"]
     Pin = machine.Pin
+    # The bus first, then CS and DC: rp2's SPI constructor also claims the bus's default
+    # MISO pin (GP16 on SPI0, GP8 on SPI1), which is DC on both supported boards; making
+    # DC an output afterwards takes it back. Never create this bus again while the
+    # display runs (boardcheck.py only reads it).
     spi = machine.SPI(d["spi_id"], baudrate=d["baudrate"], polarity=1, phase=1,
                       sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
     rst = Pin(d["rst"], Pin.OUT) if d["rst"] >= 0 else None

@@ -359,6 +359,13 @@ def _op_audit_pull(req):
     return {"ok": True, "records": records[:40], "more": len(records) > 40}
 
 
+def _op_board_check(req):
+    """`mmrenal doctor`: the board's profile, display pins, SPI bus and buttons."""
+    import boardcheck
+
+    return boardcheck.check(req)
+
+
 def _op_table_reload(req):
     st = store()
     st.boot()
@@ -461,6 +468,7 @@ OPS = {
     "flc_list": _op_flc_list,
     "flc_pull": _op_flc_pull,
     "audit_pull": _op_audit_pull,
+    "board_check": _op_board_check,
 }
 
 

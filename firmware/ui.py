@@ -9,11 +9,14 @@ The doses (ui_dose), table and settings (ui_settings) and FLC (ui_flc) screens a
 imported when first opened, so a board holds only the code in use.
 """
 
+from array import array
+
 import body
 import buttons
 import clock
 import dosing
 import fmt
+import kdigo
 import renal
 import ui_text
 from canvas import AMBER, BLACK, BLUE, DARK, GREY, RED, WHITE, YELLOW
@@ -204,7 +207,7 @@ class Patients(Menu):
 
 def _choose(code):
     def pick(ui):
-        ui.patient_code = code
+        ui.choose_patient(code)
         then = ui.stack.pop().then
         if then and code:
             then(ui)
@@ -338,6 +341,9 @@ class UI:
         self.stack = [Home()]
         self.log = None  # a list to collect the text drawn (tests, simulator)
         self.minute = -1  # the minute the header's clock shows
+        self._aki = kdigo.Aki()
+        self._times = array("i", [0] * 17)  # the 16 values a tracker keeps, and this one
+        self._values = array("i", [0] * 17)
         t = self.table()
         if t is not None:
             self.patient.policy = t.weight_policy
@@ -424,18 +430,67 @@ class UI:
             except Exception:  # noqa: BLE001 - the note must never stop the screens
                 pass
 
+    def choose_patient(self, code):
+        """Another patient: the kidney-function entries and result start afresh, so no
+        dose is shown under one code from another patient's values."""
+        if code != self.patient_code:
+            self.patient = Patient()
+            t = self.table()
+            if t is not None:
+                self.patient.policy = t.weight_policy
+            self.computed = False
+        self.patient_code = code
+
+    def history(self, nmol):
+        """The chosen patient's recorded creatinine (oldest first) and this value now,
+        into the KDIGO scratch arrays; returns how many. Without a set clock the times
+        mean nothing, so only this value."""
+        n = 0
+        now = self.now()
+        series = self.tracker.creatinine.get(self.patient_code) if self.tracker else None
+        if series and self.clock_set():
+            for t, v in sorted(series):
+                if t <= now and n < len(self._times) - 1:
+                    self._times[n] = t
+                    self._values[n] = v
+                    n += 1
+        self._times[n] = now
+        self._values[n] = nmol
+        return n + 1
+
     def calculate(self):
-        """Assess the kidney function; a refused combination is a clear screen."""
+        """Assess the kidney function, with the KDIGO AKI stage from the chosen patient's
+        recorded creatinine; the value entered is recorded for the next assessment. A
+        refused combination is a clear screen."""
         p = self.patient
         try:
+            n = self.history(p.scr_nmol)
+            kdigo.stage(self._aki, self._times, self._values, n, p.dialysis)
             renal.assess(self.renal, p.age, p.female, p.weight, p.height, p.scr_nmol,
-                         p.policy, 120, p.dialysis, 0)
+                         p.policy, 120, p.dialysis, self._aki.stage)
         except InputError as e:
             self.computed = False
             self.safe("renal", "out_of_range", "check_entry", e.field + ": " + e.message)
             return False
         self.computed = True
+        self.record_creatinine(p.scr_nmol)
         return True
+
+    def record_creatinine(self, nmol):
+        """Keep the value for the patient's KDIGO series: once a day for an unchanged
+        value, so recalculating does not flood the journal."""
+        if not (self.tracker and self.patient_code and self.clock_set()):
+            return
+        series = self.tracker.creatinine.get(self.patient_code)
+        now = self.now()
+        if series:
+            t, v = series[-1]
+            if v == nmol and 0 <= now - t < 1440:
+                return
+        try:
+            self.tracker.add_creatinine(self.patient_code, now, nmol)
+        except Exception:  # noqa: BLE001 - a full journal must not hide the result
+            pass
 
     def dose(self, inn):
         r = self.renal

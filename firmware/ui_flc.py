@@ -317,6 +317,6 @@ class NewPatient(Form):
         if _record(u, lambda: u.tracker.add_patient(code, self.chain, 0)):
             u.stack.pop()  # this form
             chooser = u.stack.pop()  # the patient chooser it came from
-            u.patient_code = code
+            u.choose_patient(code)
             if chooser.then:
                 chooser.then(u)

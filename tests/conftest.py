@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from mmrenal.engine import Engine
+from mmrenal.traceplugin import MARKER_HELP, Recorder
+
+
+def pytest_configure(config):
+    # Tests carry requirement ids (@pytest.mark.req("R-...")); the recorder writes the
+    # run's results for the traceability matrix (python -m mmrenal.trace).
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.pluginmanager.register(Recorder(config), "mmrenal-trace")
 
 
 @pytest.fixture(scope="session")

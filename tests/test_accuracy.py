@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 from mmrenal import sweep
 
 from support import SOAK
 
 
+@pytest.mark.req("R-CALC-01")
 def test_crcl_matches_exact_rational():
     st = sweep.sweep_crcl(sweep.crcl_points(2_000_000 if SOAK else 20_000, seed=11))
     assert st.points > 20_000
@@ -22,11 +25,13 @@ def test_crcl_matches_exact_rational():
     assert st.exact_share >= 0.999, (st.exact_share, st.worst)
 
 
+@pytest.mark.req("R-WT-01")
 def test_weight_policy_matches_reference():
     agree, total = sweep.sweep_policy(sweep.crcl_points(500_000 if SOAK else 20_000, seed=5))
     assert agree == total
 
 
+@pytest.mark.req("R-CALC-02")
 def test_egfr_within_a_tenth():
     grid = sweep.egfr_grid(1, 1) if SOAK else sweep.egfr_grid(5, 11)
     st = sweep.sweep_egfr(*grid)
@@ -35,6 +40,7 @@ def test_egfr_within_a_tenth():
     assert st.exact_share >= 0.999
 
 
+@pytest.mark.req("R-CALC-03")
 def test_bsa_within_a_hundredth():
     st = sweep.sweep_bsa(1, 1) if SOAK else sweep.sweep_bsa(7, 5)
     assert st.points > 10_000

@@ -17,6 +17,7 @@ def mmrenal(*args, stdin=None):
                           text=True, input=stdin, timeout=120)
 
 
+@pytest.mark.req("R-WT-02", "R-CALC-05")
 @pytest.mark.parametrize("engine", ["micropython", "cpython"])
 def test_crcl_json(engine):
     res = mmrenal("calc", "crcl", *BASE, "--json", "--engine", engine)
@@ -33,6 +34,7 @@ def test_crcl_json(engine):
     assert out["engine"] == engine
 
 
+@pytest.mark.req("R-DEV-01", "R-WT-02")
 def test_engines_print_the_same():
     outs = {e: mmrenal("calc", "crcl", *BASE, "--engine", e).stdout for e in ("micropython", "cpython")}
     assert outs["micropython"] == outs["cpython"]
@@ -40,6 +42,7 @@ def test_engines_print_the_same():
     assert "ideal body weight" in outs["micropython"]
 
 
+@pytest.mark.req("R-UNIT-02")
 def test_umol_gives_same_as_mg():
     # 1.4 mg/dL = 123.76 umol/L; 123.8 umol/L is 1.4005 mg/dL: within 0.1 mL/min.
     mg = json.loads(mmrenal("calc", "egfr", "--age", "67", "--sex", "F", "--scr", "1.4",
@@ -57,6 +60,7 @@ def test_umol_gives_same_as_mg():
     (["--scr-unit", "mmol/L"], "scr_unit"),
     (["--sex", "X"], "sex"),
 ])
+@pytest.mark.req("R-IN-01", "R-UNIT-01")
 def test_out_of_range_exits_2_naming_the_field(args, field):
     argv = list(BASE)
     flag = args[0]
@@ -67,6 +71,7 @@ def test_out_of_range_exits_2_naming_the_field(args, field):
     assert f"{field}:" in res.stderr
 
 
+@pytest.mark.req("R-UNIT-01")
 def test_missing_unit_is_refused_not_guessed():
     argv = BASE[: BASE.index("--scr-unit")] + BASE[BASE.index("--scr-unit") + 2 :]
     res = mmrenal("calc", "crcl", *argv, "--json")
@@ -75,6 +80,7 @@ def test_missing_unit_is_refused_not_guessed():
     assert "never guessed" in res.stderr
 
 
+@pytest.mark.req("R-WARN-01", "R-CALC-06")
 def test_history_with_rise_warns():
     res = mmrenal("calc", "crcl", *BASE, "--json", "--scr-time", "2026-11-26T08:00",
                   "--history", "2026-11-24T08:00=0.9")
@@ -84,17 +90,20 @@ def test_history_with_rise_warns():
     assert "cg_unreliable_aki" in out["warnings"]
 
 
+@pytest.mark.req("R-WARN-02")
 def test_dialysis_warns():
     out = json.loads(mmrenal("calc", "crcl", *BASE, "--json", "--dialysis").stdout)
     assert "cg_not_valid_dialysis" in out["warnings"]
     assert out["aki_stage"] == 3
 
 
+@pytest.mark.req("R-IN-05")
 def test_bad_history_time():
     res = mmrenal("calc", "crcl", *BASE, "--history", "yesterday=1.0")
     assert res.returncode == 2 and "history:" in res.stderr
 
 
+@pytest.mark.req("R-CALC-03", "R-CALC-04")
 def test_bsa_and_ibw():
     out = json.loads(mmrenal("calc", "bsa", "--weight", "80", "--height", "180", "--json").stdout)
     assert out["bsa_m2"] == 2.0  # sqrt(180 x 80 / 3600)
@@ -102,6 +111,7 @@ def test_bsa_and_ibw():
     assert out["ibw_kg"] == 73.0  # 50 + 2.3 x 10 in
 
 
+@pytest.mark.req("R-CALC-06")
 def test_aki_command():
     res = mmrenal("calc", "aki", "--scr-unit", "umol/L", "--sample", "2026-11-20T08:00=80",
                   "--sample", "2026-11-23T08:00=170", "--json")
@@ -109,6 +119,7 @@ def test_aki_command():
     assert out["aki_stage"] == 2  # 170 / 80 = 2.1 x baseline
 
 
+@pytest.mark.req("R-IN-05", "R-IN-01", "R-UNIT-01", "R-UNIT-02")
 def test_csv_batch_keeps_going(tmp_path):
     f = tmp_path / "ward.csv"
     f.write_text(
@@ -132,6 +143,7 @@ def test_csv_batch_keeps_going(tmp_path):
     assert "5 rows, 2 computed, 3 refused" in res.stderr
 
 
+@pytest.mark.req("R-IN-05")
 def test_csv_egfr_and_missing_column(tmp_path):
     f = tmp_path / "e.csv"
     f.write_text("age,sex,scr,scr_unit\n40,F,0.7,mg/dL\n")
@@ -143,6 +155,7 @@ def test_csv_egfr_and_missing_column(tmp_path):
     assert res.returncode == 2 and "scr_unit" in res.stderr
 
 
+@pytest.mark.req("R-WARN-01")
 def test_demo_runs_on_micropython():
     res = mmrenal("demo")
     assert res.returncode == 0, res.stderr
@@ -151,6 +164,7 @@ def test_demo_runs_on_micropython():
     assert "WARNING" in res.stdout
 
 
+@pytest.mark.req("R-DEV-03")
 def test_port_auto_without_a_board_exits_2():
     res = mmrenal("calc", "egfr", "--age", "60", "--sex", "F", "--scr", "1.0", "--scr-unit", "mg/dL",
                   "--port", "auto")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+import pytest
+
 from mmrenal import intcheck
 from mmrenal.firmware import CORE
 from mmrenal.paths import FIRMWARE
@@ -15,6 +17,7 @@ def _tree(name):
     return ast.parse((FIRMWARE / f"{name}.py").read_text(encoding="utf-8"))
 
 
+@pytest.mark.req("R-CORE-01")
 def test_no_float_in_core():
     offenders = []
     for name in PURE:
@@ -33,17 +36,20 @@ def test_no_float_in_core():
     assert offenders == []
 
 
+@pytest.mark.req("R-CORE-02")
 def test_int_literals_fit_small_ints():
     big = [(m, line, v) for m, line, v in intcheck.literal_ints() if abs(v) >= 1 << 30]
     assert big == []
 
 
+@pytest.mark.req("R-CORE-01")
 def test_core_does_not_import_machine():
     for name in PURE:
         src = (FIRMWARE / f"{name}.py").read_text(encoding="utf-8")
         assert "import machine" not in src and "from machine" not in src, name
 
 
+@pytest.mark.req("R-CORE-04")
 def test_tables_are_generated():
     from mmrenal import tablegen
 

@@ -8,6 +8,16 @@ import pytest
 from support import TESTS, run_script
 
 SCRIPTS = sorted((TESTS / "device").glob("*.py"))
+# Requirement ids (docs/safety/requirements.toml) that each script proves.
+REQS = {
+    "app_loop": ("R-HW-01",),
+    "board_bind": ("R-HW-01",),
+    "canvas_push": ("R-UI-06",),
+    "text_render": ("R-UI-02",),
+    "ui_faults": ("R-UI-05", "R-UI-06"),
+}
+CASES = [pytest.param(p, id=p.stem, marks=[pytest.mark.req(*REQS[p.stem])] if p.stem in REQS else [])
+         for p in SCRIPTS]
 
 
 def _heap(script) -> str:
@@ -16,7 +26,7 @@ def _heap(script) -> str:
     return head.split("heap: ")[1].split()[0] if "heap: " in head else "180K"
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("script", CASES)
 def test_device_script(script):
     res = run_script("micropython", script, heap=_heap(script))
     assert res.returncode == 0, res.stdout + res.stderr
@@ -28,6 +38,7 @@ def test_scripts_exist():
     assert SCRIPTS
 
 
+@pytest.mark.req("R-UI-02")
 def test_text_pixels_match_pillow():
     """The font pipeline (generator, lookup, blit) puts on the canvas what Pillow draws
     for the same characters in the same fonts."""

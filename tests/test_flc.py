@@ -38,12 +38,14 @@ def written(tmp_path):
     return path, want
 
 
+@pytest.mark.req("R-FLC-01")
 def test_append_and_replay(written):
     path, want = written
     got, j = _records(path)
     assert got == want and j.bad == [] and j.last_seq == 40
 
 
+@pytest.mark.req("R-FLC-01")
 def test_truncated_at_every_byte(written):
     """A power cut at any byte: every complete record is there, no torn one."""
     path, want = written
@@ -60,6 +62,7 @@ def test_truncated_at_every_byte(written):
         assert (j.bad != []) == (cut not in (0, *ends)), cut
 
 
+@pytest.mark.req("R-FLC-02")
 def test_every_bit_flip_loses_only_the_damaged_record(written):
     path, want = written
     data = path.read_bytes()
@@ -79,6 +82,7 @@ def test_every_bit_flip_loses_only_the_damaged_record(written):
             assert want[rec] not in got and j.bad, (pos, bit)
 
 
+@pytest.mark.req("R-FLC-01", "R-FLC-04")
 def test_append_after_a_torn_tail_and_compaction(written):
     path, want = written
     data = path.read_bytes()
@@ -96,6 +100,7 @@ def test_append_after_a_torn_tail_and_compaction(written):
     assert size == os.path.getsize(path) < len(data)
 
 
+@pytest.mark.req("R-FLC-04")
 def test_compaction_keeps_the_last_sequence_number(written):
     path, want = written
     j = journal.Journal(str(path), 1 << 20)
@@ -106,6 +111,7 @@ def test_compaction_keeps_the_last_sequence_number(written):
     assert j2.append(1, b"x") == 41
 
 
+@pytest.mark.req("R-FLC-03")
 def test_capacity_four_thousand_samples_then_full(tmp_path):
     tr = flcstore.Tracker(str(tmp_path / "flc.jnl"))
     tr.boot()
@@ -126,6 +132,7 @@ def test_capacity_four_thousand_samples_then_full(tmp_path):
     assert again.status()["samples"] == before  # every acknowledged sample replays
 
 
+@pytest.mark.req("R-PAT-01", "R-PAT-03", "R-FLC-07")
 def test_entry_limits(tmp_path):
     tr = flcstore.Tracker(None)
     tr.boot()
@@ -159,10 +166,12 @@ def _track(s: flcmodel.Series):
     return flc.kinetics(tr.patient("BED-1"), 0)
 
 
+@pytest.mark.req("R-FLC-05")
 def test_reference_uses_the_device_sample_choice():
     assert (flcmodel.RING, flcmodel.WINDOW) == (flc.RING, flc.WINDOW)
 
 
+@pytest.mark.req("R-FLC-05")
 def test_kinetics_against_the_float_reference():
     rng = np.random.default_rng(2026)
     n = 400 if SOAK else 60
@@ -184,6 +193,7 @@ def test_kinetics_against_the_float_reference():
     assert checked > n * 0.8
 
 
+@pytest.mark.req("R-FLC-05")
 def test_sessions_removal_and_rebound():
     rng = np.random.default_rng(7)
     s = flcmodel.simulate(rng, "lambda", 45, sessions=3, session_kind="hco_hd", noise=0.0)
@@ -200,6 +210,7 @@ def test_sessions_removal_and_rebound():
     assert abs(k["sessions"][0][3] / 10 - 100 * (pre - post) / pre) <= 0.1
 
 
+@pytest.mark.req("R-FLC-05", "R-FLC-06")
 def test_day21_target_and_projection():
     tr = flcstore.Tracker(None)
     tr.boot()
@@ -219,6 +230,7 @@ def test_day21_target_and_projection():
     assert k["reached_60_at"] == t0 + 6 * 1440 and k["labs_differ"] is True
 
 
+@pytest.mark.req("R-FLC-06")
 def test_small_changes_are_no_change():
     tr = flcstore.Tracker(None)
     tr.boot()
@@ -246,6 +258,7 @@ def _write_csv(path, s: flcmodel.Series):
             w.writerow([clock.from_minutes(t), f"{k:.2f}", f"{lam:.2f}", "LAB1", ""])
 
 
+@pytest.mark.req("R-FLC-05")
 def test_analyze_command_matches_the_tracker(tmp_path):
     import json
     import subprocess
@@ -284,6 +297,7 @@ def test_analyze_command_matches_the_tracker(tmp_path):
     ("2026-11-02T08:00,150,12,L1,dialysis", "event"),
     ("2026-11-02T08:00,150,12,lab one,", "lab"),
 ])
+@pytest.mark.req("R-FLC-07", "R-IN-05")
 def test_analyze_refuses_bad_rows_naming_row_and_field(tmp_path, row, where):
     import subprocess
     import sys
@@ -298,6 +312,7 @@ def test_analyze_refuses_bad_rows_naming_row_and_field(tmp_path, row, where):
         assert f"{f}:3" in res.stderr  # the row
 
 
+@pytest.mark.req("R-CALC-06", "R-UNIT-02")
 def test_recorded_creatinine_feeds_kdigo(engines):
     for eng in engines.values():
         base = {"patient": "BED-8", "scratch": True}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,7 @@ def crcl_req(age, sex, w, h, scr, policy):
             "scr": scr[0], "scr_unit": scr[1], "weight_policy": policy}
 
 
+@pytest.mark.req("R-CALC-01", "R-CALC-02", "R-CALC-05", "R-WT-01", "R-IN-01")
 @SETTINGS
 @given(ages_b, sexes, weights_b, heights_b, scrs_b, policies)
 def test_valid_inputs_always_answer_within_reference(age, sex, w, h, scr, policy):
@@ -74,6 +76,7 @@ FIELDS = {
 }
 
 
+@pytest.mark.req("R-IN-01")
 @SETTINGS
 @given(st.sampled_from(sorted(FIELDS)), st.data(), ages, sexes, weights, heights, scr_mg, policies)
 def test_each_out_of_range_field_is_named(field, data, age, sex, w, h, scr, policy):
@@ -107,6 +110,7 @@ def _valid_text(field: str, text: str) -> bool:
 @SETTINGS
 @given(st.text(max_size=20), st.sampled_from(["age", "weight", "height", "scr", "sex", "scr_unit",
                                               "weight_policy"]))
+@pytest.mark.req("R-IN-02", "R-UNIT-01")
 def test_garbage_text_never_gives_a_number(text, field):
     req = crcl_req(60, "F", 700, 1700, ("1.00", "mg/dL"), "actual")
     req[field] = text
@@ -117,6 +121,7 @@ def test_garbage_text_never_gives_a_number(text, field):
         assert "crcl_ml_min_x10" not in resp
 
 
+@pytest.mark.req("R-DEV-01")
 def test_micropython_engine_agrees_on_random_requests(engines):
     rng = random.Random(2026)
     reqs = []

@@ -38,6 +38,7 @@ def _run_all(mods, points):
         kdigo.stage(a, times, values, len(times), True)
 
 
+@pytest.mark.req("R-CORE-02")
 def test_corners_and_sample_stay_small(instrumented):
     rec, mods = instrumented
     rec.reset()
@@ -47,6 +48,7 @@ def test_corners_and_sample_stay_small(instrumented):
     assert rec.max_abs < LIMIT, rec.top()
 
 
+@pytest.mark.req("R-CORE-02")
 def test_egfr_every_creatinine_at_age_ends(instrumented):
     rec, mods = instrumented
     rec.reset()
@@ -59,6 +61,7 @@ def test_egfr_every_creatinine_at_age_ends(instrumented):
     assert rec.max_abs < LIMIT, rec.top()
 
 
+@pytest.mark.req("R-CORE-02")
 def test_parsing_stays_small(instrumented):
     rec, mods = instrumented
     rec.reset()
@@ -73,6 +76,7 @@ def test_parsing_stays_small(instrumented):
     assert rec.max_abs < LIMIT, rec.top()
 
 
+@pytest.mark.req("R-CORE-02")
 def test_recorder_catches_an_overflow(instrumented):
     # The instrument must be able to fail: a product beyond 2**30 is seen.
     rec, mods = instrumented

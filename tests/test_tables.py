@@ -43,6 +43,7 @@ def signed(compiled, keys):
     return tablebin.sign(compiled, keys["priv"])
 
 
+@pytest.mark.req("R-TAB-01", "R-DOSE-03")
 def test_example_table_is_clean_and_complete():
     table, problems = tables.load(EXAMPLE)
     assert problems == []
@@ -108,6 +109,7 @@ def _line_of(text, needle, nth=1):
     return lines[nth - 1]
 
 
+@pytest.mark.req("R-TAB-01")
 def test_good_source_has_no_problems(tmp_path):
     assert _problems(tmp_path, GOOD) == []
 
@@ -129,6 +131,7 @@ def test_good_source_has_no_problems(tmp_path):
      "no [drug.dialysis] entry", ("[[drug]]", 1)),
     (('from = 30\n', 'from = 30.05\n'), "steps of 0.1", ("from = 30.05", 1)),
 ])
+@pytest.mark.req("R-TAB-01", "R-DOSE-02", "R-DOSE-03")
 def test_check_reports_problem_with_line(tmp_path, change, reason, line_of):
     text = GOOD.replace(*change)
     assert text != GOOD
@@ -139,6 +142,7 @@ def test_check_reports_problem_with_line(tmp_path, change, reason, line_of):
     assert str(hits[0]).startswith(f"{tmp_path / 't.toml'}:{hits[0].line}: ")
 
 
+@pytest.mark.req("R-TAB-01")
 def test_check_command_exit_codes(tmp_path):
     res = mmrenal("table", "check", str(EXAMPLE))
     assert res.returncode == 0 and "no problems" in res.stdout
@@ -150,6 +154,7 @@ def test_check_command_exit_codes(tmp_path):
     assert res.returncode == 1 and not (tmp_path / "x.bin").exists()
 
 
+@pytest.mark.req("R-TAB-10")
 def test_diff_rule_by_rule(tmp_path):
     new = tmp_path / "new.toml"
     new.write_text(GOOD.replace('amount = "5"', 'amount = "7.5"').replace("version = 2", "version = 3"))
@@ -165,6 +170,7 @@ def test_diff_rule_by_rule(tmp_path):
 # --- binary, keys, signatures ----------------------------------------------------
 
 
+@pytest.mark.req("R-TAB-03", "R-TAB-09")
 def test_compile_sign_verify_commands(tmp_path, keys):
     out = tmp_path / "t.bin"
     res = mmrenal("table", "compile", str(EXAMPLE), "-o", str(out))
@@ -184,6 +190,7 @@ def test_compile_sign_verify_commands(tmp_path, keys):
     assert ((tmp_path / "k" / "pharm.key").stat().st_mode & 0o077) == 0
 
 
+@pytest.mark.req("R-TAB-09")
 def test_no_private_key_in_the_repository():
     repo = EXAMPLE.parents[1]
     tracked = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout
@@ -202,12 +209,14 @@ def _device_keys(keys):
     return {signature.key_id(n): (n, 65537, "test")}
 
 
+@pytest.mark.req("R-TAB-03")
 def test_device_code_accepts_the_signed_table(signed, keys):
     dosetable = load("dosetable")
     t = dosetable.Table(signed, _device_keys(keys))
     assert t.version == 1 and t.approver_key == "test" and len(t.drugs) == len(table1.CELLS)
 
 
+@pytest.mark.req("R-TAB-02")
 def test_every_bit_flip_and_truncation_is_refused(signed, keys):
     """The device's check refuses every single-bit flip and every truncation."""
     dosetable = load("dosetable")
@@ -226,6 +235,7 @@ def test_every_bit_flip_and_truncation_is_refused(signed, keys):
     assert flips == 8 * len(signed)
 
 
+@pytest.mark.req("R-TAB-03")
 def test_forged_and_foreign_signatures_are_refused(compiled, keys):
     dosetable = load("dosetable")
     dev_keys = _device_keys(keys)
@@ -255,6 +265,7 @@ def table_file(tmp_path_factory, signed):
     return str(f)
 
 
+@pytest.mark.req("R-DOSE-01", "R-DOSE-02", "R-DOSE-03", "R-WARN-02")
 @pytest.mark.parametrize("engine", ["micropython", "cpython"])
 def test_every_table1_cell_at_and_around_band_edges(engines, engine, table_file):
     eng = engines[engine]
@@ -272,6 +283,7 @@ def test_every_table1_cell_at_and_around_band_edges(engines, engine, table_file)
     assert checked == len(table1.CELLS) * (len(table1.POINTS) + 1)
 
 
+@pytest.mark.req("R-DOSE-07")
 def test_aliases_and_chinese_names(engines, table_file):
     for name in ("ide-cel", "dara", "Len", "来那度胺", "belantamab-mafodotin"):
         resp = engines["cpython"].request({"op": "dose", "drug": name, "crcl": "50",
@@ -282,6 +294,7 @@ def test_aliases_and_chinese_names(engines, table_file):
     assert resp == {"ok": False, "field": "drug", "error": resp["error"]} and "aspirin" in resp["error"]
 
 
+@pytest.mark.req("R-DOSE-05", "R-UNIT-03", "R-DOSE-02")
 def test_absolute_amounts_and_dose_check(engines, table_file):
     eng = engines["micropython"]
     base = {"op": "dose", "table_path": table_file, "weight": "70", "height": "170"}
@@ -307,6 +320,7 @@ def test_absolute_amounts_and_dose_check(engines, table_file):
     assert r["check"]["verdict"] == "within"
 
 
+@pytest.mark.req("R-DOSE-04")
 def test_dose_needs_the_right_renal_value(engines, table_file):
     r = engines["cpython"].request({"op": "dose", "drug": "melphalan", "crcl": "20",
                                     "table_path": table_file})
@@ -316,6 +330,7 @@ def test_dose_needs_the_right_renal_value(engines, table_file):
     assert r["ok"] is False and r["field"] == "crcl"
 
 
+@pytest.mark.req("R-DOSE-02", "R-DOSE-03")
 def test_dose_command_json_and_text():
     res = mmrenal("dose", "lenalidomide", "--crcl", "25", "--json")
     assert res.returncode == 0, res.stderr

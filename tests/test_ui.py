@@ -30,6 +30,7 @@ def run(flash, keys):
         return s.screen()
 
 
+@pytest.mark.req("R-PAT-02", "R-TAB-07")
 def test_home_shows_menu_and_table(flash):
     screen = run(flash, [])
     assert screen["screen"] == "Home"
@@ -41,6 +42,7 @@ def test_home_shows_menu_and_table(flash):
     assert "09:30" in screen["text"]  # the clock in the title bar (sim.SIM_NOW)
 
 
+@pytest.mark.req("R-WT-02", "R-WT-04")
 def test_kidney_function_result(flash):
     # Defaults: 60 y woman, 70 kg, 165 cm, 1.00 mg/dL; the table's institution rule is
     # the BMI rule (BMI 25.7 -> adjusted weight 62.1 kg): CrCl 58.7 mL/min.
@@ -50,6 +52,7 @@ def test_kidney_function_result(flash):
     assert any(t.startswith("Weight used 62.1 kg (adjusted)") for t in screen["text"])
 
 
+@pytest.mark.req("R-IN-04", "R-UI-04")
 def test_number_entry_steps_and_clamps(flash):
     # Age: UP adds 1 y; a long press adds 5; DOWN held long enough stops at 18.
     screen = run(flash, ["B", "X", "A", "A:long"])
@@ -58,6 +61,7 @@ def test_number_entry_steps_and_clamps(flash):
     assert "18 y" in screen["text"]
 
 
+@pytest.mark.req("R-DOSE-06", "R-DOSE-03")
 def test_dose_words_colour_and_citation(flash):
     # Lenalidomide is the 5th drug; CrCl 58.7: 30-59 band, 10 mg daily, adjusted.
     screen = run(flash, TO_RESULT + ["X", "B", "B", "B", "B", "X"])
@@ -68,6 +72,7 @@ def test_dose_words_colour_and_citation(flash):
     assert "lenalidomide" in " ".join(source["text"]) and "Table 1" in " ".join(source["text"])
 
 
+@pytest.mark.req("R-DOSE-02", "R-DOSE-05")
 def test_uncertain_dose_shows_no_number(flash):
     # Raise creatinine to 1.50 mg/dL (CrCl ~ 39): ide-cel (10th drug) is uncertain there.
     keys = ["B", "X", "X", "X", "X", "X"] + ["A"] * 50 + ["X", "X", "X", "X"]
@@ -84,6 +89,7 @@ def test_uncertain_dose_shows_no_number(flash):
     assert not any(re.search(r"\d", t) for t in check["text"][3:-1]), check["text"]
 
 
+@pytest.mark.req("R-UI-01")
 def test_chinese_screens(flash):
     screen = run(flash, sim.ZH_PREFIX)  # Settings, switch, back
     assert "肾功能" in screen["text"] and "药物剂量" in screen["text"]
@@ -92,6 +98,7 @@ def test_chinese_screens(flash):
     assert any("每日" in t for t in dose["text"])
 
 
+@pytest.mark.req("R-TAB-06")
 def test_no_valid_table_is_a_clear_screen():
     d = Path(tempfile.mkdtemp(prefix="mmrenal-ui-empty-"))
     try:
@@ -122,6 +129,7 @@ def test_screenshot_png(flash, tmp_path):
     assert len(img.convert("RGB").getcolors(1 << 16)) >= 3  # background, header, text
 
 
+@pytest.mark.req("R-UI-03")
 def test_docs_screens_are_current(tmp_path):
     """docs/screens are golden images: regenerate with `mmrenal sim --screens docs/screens`."""
     from PIL import Image
@@ -140,6 +148,7 @@ def test_docs_screens_are_current(tmp_path):
             f"{png.name} differs from docs/screens: run mmrenal sim --screens docs/screens")
 
 
+@pytest.mark.req("R-AUD-01", "R-PAT-02")
 def test_every_dose_shown_is_audited_with_the_patient(tmp_path):
     from mmrenal.firmware import load
 
@@ -178,6 +187,7 @@ def demo_flash(tmp_path):
     return d
 
 
+@pytest.mark.req("R-DOSE-05", "R-AUD-01")
 def test_dose_check_within_and_above_is_audited(demo_flash):
     with sim.Sim(demo_flash) as s:
         for k in sim.LENALIDOMIDE + ["B"]:  # lenalidomide 10 mg daily, then check a dose
@@ -202,6 +212,7 @@ def test_dose_check_within_and_above_is_audited(demo_flash):
     ]
 
 
+@pytest.mark.req("R-UNIT-03", "R-DOSE-05", "R-AUD-01")
 def test_dose_check_in_mg_of_a_per_m2_dose(demo_flash):
     # Bortezomib 1.3 mg/m2; BSA 1.79 m2 (70 kg, 165 cm): 1.3 x 1.79 = 2.327 -> 2.33 mg.
     with sim.Sim(demo_flash) as s:
@@ -218,6 +229,7 @@ def test_dose_check_in_mg_of_a_per_m2_dose(demo_flash):
     assert (log[-1][1], log[-1][10], log[-1][11], log[-1][12]) == ("check", 233, "mg", 243)
 
 
+@pytest.mark.req("R-UNIT-04", "R-UNIT-02")
 def test_creatinine_in_micromoles(flash):
     from fractions import Fraction
 
@@ -235,6 +247,7 @@ def test_creatinine_in_micromoles(flash):
     assert want != reference.round_half_up(reference.crcl_exact(60, True, w, Fraction(1)), 1)
 
 
+@pytest.mark.req("R-TAB-08", "R-CLK-02")
 def test_unset_clock_gives_no_dose_until_set(demo_flash):
     with sim.Sim(demo_flash, clock=0) as s:  # a Pico after power-up: no time
         for k in ["B", "B", "X"]:
@@ -258,6 +271,7 @@ def test_unset_clock_gives_no_dose_until_set(demo_flash):
     assert [(r[1], r[9]) for r in log] == [("clock", "2000-01-01T00:00 -> 2026-11-26T10:05")]
 
 
+@pytest.mark.req("R-TAB-07")
 def test_expired_table_gives_no_dose(flash):
     last_day = sim.minutes(__import__("datetime").datetime(2027, 11, 1, 23, 59))
     with sim.Sim(flash, clock=last_day) as s:  # the expiry day itself is still valid
@@ -272,6 +286,7 @@ def test_expired_table_gives_no_dose(flash):
     assert "No doses: install the current table" in screen["text"]
 
 
+@pytest.mark.req("R-UI-06")
 def test_clock_tick_sends_only_the_title_bar(flash):
     with sim.Sim(flash) as s:
         s.screen()
@@ -292,6 +307,7 @@ def _tracker(flash):
     return t
 
 
+@pytest.mark.req("R-FLC-05")
 def test_flc_trend_of_the_demo_patient(demo_flash):
     import numpy as np
 
@@ -309,6 +325,7 @@ def test_flc_trend_of_the_demo_patient(demo_flash):
     assert abs(shown - half) < 0.2, (shown, half)
 
 
+@pytest.mark.req("R-FLC-08")
 def test_flc_sample_entered_on_the_screens_is_recorded(demo_flash):
     before = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
     keys = sim.TO_FLC + ["B", "X"]  # Add a sample: now (09:30), the latest values (159, 18.5)
@@ -321,6 +338,7 @@ def test_flc_sample_entered_on_the_screens_is_recorded(demo_flash):
     assert (p.times[i], p.kappa[i], p.lam[i], p.labs[i]) == (sim.SIM_NOW, 15500, 1850, "LAB-1")
 
 
+@pytest.mark.req("R-PAT-03")
 def test_flc_sample_in_the_future_or_before_the_latest(demo_flash):
     before = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
     future = run(demo_flash, sim.TO_FLC + ["B", "X", "X", "A", "X", "X", "X", "X"])  # 09:45
@@ -339,6 +357,7 @@ def test_flc_sample_in_the_future_or_before_the_latest(demo_flash):
     assert p.count == before + 1 and sim.SIM_NOW - 1440 in list(p.times[:p.n])
 
 
+@pytest.mark.req("R-FLC-08")
 def test_flc_session_entered_on_the_screens_is_recorded(demo_flash):
     # Plasma exchange yesterday 09:30, 4 h (the form's default length).
     keys = sim.TO_FLC + ["B", "B", "X", "A", "X", "B", "X", "X", "X", "X"]
@@ -348,6 +367,7 @@ def test_flc_session_entered_on_the_screens_is_recorded(demo_flash):
     assert p.sessions[-1] == (2, start, start + 240)
 
 
+@pytest.mark.req("R-FLC-03")
 def test_flc_storage_full_is_a_clear_screen(demo_flash):
     from mmrenal.firmware import load
 
@@ -364,6 +384,7 @@ def test_flc_storage_full_is_a_clear_screen(demo_flash):
     assert _tracker(demo_flash).patient(sim.DEMO_PATIENT).count == count
 
 
+@pytest.mark.req("R-PAT-01")
 def test_new_patient_code_on_the_device(demo_flash):
     keys = ["X", "B", "X", "A", "A", "X", "A", "X:long", "A", "X", "X"]  # "23", lambda, save
     screen = run(demo_flash, keys)
@@ -374,3 +395,35 @@ def test_new_patient_code_on_the_device(demo_flash):
     name = run(demo_flash, ["X", "B", "B", "X"] + ["A"] * 10 + ["X:long", "X", "X"])  # "A"
     assert name["screen"] == "SafeScreen" and "NOT SAVED" in name["text"]
     assert "never names" in " ".join(name["text"])
+
+
+@pytest.mark.req("R-UI-08")
+def test_aki_from_the_patients_recorded_creatinine(demo_flash):
+    # BED-12 had 1.00 mg/dL yesterday; 1.50 today is 1.5 x the 7-day lowest: KDIGO stage 1.
+    t = _tracker(demo_flash)
+    t.add_creatinine(sim.DEMO_PATIENT, sim.SIM_NOW - 1440, 88400)
+    raised = ["B", "X", "X", "X", "X", "X"] + ["A"] * 50 + ["X", "X", "X", "X"]
+    screen = run(demo_flash, ["X", "X"] + raised)  # choose BED-12, then the kidney function
+    assert screen["screen"] == "RenalResult"
+    assert "AKI: creatinine rising, CrCl overstates" in screen["text"]
+    # The value entered is now part of the patient's series (for the next assessment).
+    assert _tracker(demo_flash).creatinine[sim.DEMO_PATIENT][-1] == (sim.SIM_NOW, 132600)
+    # The same entry with no patient chosen has no history: no AKI warning.
+    alone = run(demo_flash, raised)
+    assert alone["screen"] == "RenalResult" and not any("AKI" in x for x in alone["text"])
+
+
+@pytest.mark.req("R-UI-09")
+def test_another_patient_starts_a_fresh_assessment(demo_flash):
+    # Kidney function for BED-12 (age raised to 70), then choose no patient: the
+    # doses ask for the kidney function again, from the defaults, not BED-12's values.
+    keys = ["X", "X", "B", "X"] + ["A"] * 10 + ["X"] * 7 + ["X"]
+    assert "CrCl" in " ".join(run(demo_flash, keys)["text"])
+    switched = run(demo_flash, keys + ["Y", "Y", "A", "X", "B", "B", "X", "B", "B", "X"])
+    assert switched["screen"] == "RenalEntry"
+    assert "60 y" in switched["text"] and "70 y" not in switched["text"]
+    # The title bar names the patient on the dose and dose-check screens.
+    dose = run(demo_flash, ["X", "X"] + sim.LENALIDOMIDE)
+    check = run(demo_flash, ["X", "X"] + sim.LENALIDOMIDE + ["B", "X", "X", "X"])
+    assert (dose["screen"], dose["text"][:3]) == ("Dose", ["Drug doses", "09:30", "BED-12"])
+    assert (check["screen"], check["text"][:3]) == ("CheckResult", ["Dose check", "09:30", "BED-12"])

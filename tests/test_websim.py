@@ -35,6 +35,7 @@ def browse(url: str, shot, profile) -> None:
                     f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True)
 
 
+@pytest.mark.req("R-SIM-01")
 def test_page_keys_reach_the_firmware(server, tmp_path):
     shot = tmp_path / "page.png"
     from mmrenal import sim
@@ -50,6 +51,7 @@ def test_page_keys_reach_the_firmware(server, tmp_path):
     assert len(img.getcolors(1 << 20)) > 10  # the case, the screen, the buttons
 
 
+@pytest.mark.req("R-SIM-01")
 def test_screen_and_bad_requests(server):
     png = urllib.request.urlopen(server.url + "screen.png", timeout=30).read()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

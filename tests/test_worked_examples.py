@@ -52,6 +52,7 @@ def _tolerance(stated: str, decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals) / 2 + Decimal(1).scaleb(-places) / 2 + Decimal("0.002")
 
 
+@pytest.mark.req("R-CALC-07")
 def test_enough_published_examples():
     assert len(USABLE) >= 20
     assert all(e["citation"] and e["url"] for e in USABLE)
@@ -59,6 +60,7 @@ def test_enough_published_examples():
     assert {"crcl", "egfr", "bsa", "ibw"} <= kinds
 
 
+@pytest.mark.req("R-CALC-07", "R-WT-02")
 @pytest.mark.parametrize("engine", ["micropython", "cpython"])
 @pytest.mark.parametrize("example", USABLE, ids=lambda e: e["id"])
 def test_worked_example(engines, engine, example):

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from mmrenal import __version__, clock, flc_cmds, report, table_cmds
+from mmrenal import __version__, clock, flc_cmds, hwdocs, report, table_cmds, trace
 from mmrenal.device import DeviceError, NoBoard
 from mmrenal.engine import ENGINES, Engine, EngineError
 
@@ -255,15 +255,9 @@ def cmd_deploy(a: argparse.Namespace) -> int:
 
 
 def cmd_doctor(a: argparse.Namespace) -> int:
-    from mmrenal.device import Device
+    from mmrenal import doctor
 
-    with Device(a.port) as dev:
-        st = dev.request({"op": "status"})
-    if a.json:
-        print(json.dumps(st))
-        return 0
-    print(report.status_text(st))
-    return 0
+    return doctor.run(a.port, a.profile, a.press, a.json)
 
 
 def _setup_deploy(sub) -> None:
@@ -274,8 +268,11 @@ def _setup_deploy(sub) -> None:
 
 
 def _setup_doctor(sub) -> None:
-    p = sub.add_parser("doctor", help="versions, memory, flash and clock of a board")
+    p = sub.add_parser("doctor", help="check a board against its profile: firmware, display "
+                       "pins, buttons, flash, clock, dose table (exit 1 on a failed check)")
     p.add_argument("--port", required=True, help="serial port, or 'auto'")
+    p.add_argument("--profile", help="the board profile the hardware should be (hw/boards/)")
+    p.add_argument("--press", action="store_true", help="also ask for each button to be pressed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)
 
@@ -385,9 +382,11 @@ COMMANDS: dict[str, Callable] = {
     "audit": _setup_audit,
     "deploy": _setup_deploy,
     "doctor": _setup_doctor,
+    "hw": hwdocs.setup,
     "table": table_cmds.setup_table,
     "dose": table_cmds.setup_dose,
     "flc": flc_cmds.setup_flc,
+    "trace": trace.setup_trace,
 }
 
 

@@ -1,5 +1,6 @@
 """Shared command line of the generators whose output is checked in (fixtables,
-font_ui, board_pins): write the file, or with --check prove it current."""
+font_ui, board_pins, the hardware docs): write the files, or with --check prove them
+current."""
 
 from __future__ import annotations
 
@@ -11,17 +12,29 @@ from pathlib import Path
 
 def main(doc: str, target: Path, render: Callable[[], str], module: str,
          argv: list[str] | None = None) -> int:
+    return main_files(doc, lambda: {target: render()}, module, argv)
+
+
+def main_files(doc: str, render: Callable[[], dict[Path, str]], module: str,
+               argv: list[str] | None = None) -> int:
+    """As main(), for a generator that writes several files (hwdocs)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    ap.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
     args = ap.parse_args(argv)
-    text = render()
+    files = render()
     if args.check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
+        stale = [t for t, text in files.items()
+                 if not t.exists() or t.read_text(encoding="utf-8") != text]
+        for target in stale:
             print(f"{target} differs from the generator's output: run python -m {module}",
                   file=sys.stderr)
+        if stale:
             return 1
-        print(f"{target} is current")
+        for target in files:
+            print(f"{target} is current")
         return 0
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target}")
+    for target, text in files.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
     return 0

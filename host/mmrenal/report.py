@@ -103,20 +103,3 @@ def aki_text(inputs: dict, r: dict) -> str:
     if not r["aki_stage"]:
         return f"KDIGO AKI: no stage reached over {r['samples']} samples"
     return f"KDIGO AKI stage {r['aki_stage']}: {r['aki_criterion']}"
-
-
-def status_text(st: dict) -> str:
-    """`mmrenal doctor`: a board's state, with what needs doing said plainly."""
-    def kb(n: int) -> str:
-        return "unknown" if n is None or n < 0 else f"{n / 1024:,.0f} KB"
-
-    lines = [
-        f"firmware: mmrenal {st['firmware']} (protocol {st['protocol']})",
-        f"MicroPython: {st['micropython']} on {st['platform']}",
-        f"free heap: {kb(st['heap_free'])}",
-        f"free flash: {kb(st['flash_free'])} of {kb(st['flash_total'])}",
-        f"clock: {st['clock']}" + ("" if st["clock_set"] else
-                                   "  NOT SET: run `mpremote connect PORT rtc --set`"),
-        "dose table: " + (st["dose_table"] or "none installed"),
-    ]
-    return "\n".join(lines)

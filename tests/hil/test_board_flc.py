@@ -26,6 +26,7 @@ def _request(board, req, wait=15.0):
         return dev.request(req, wait=wait)
 
 
+@pytest.mark.req("R-PAT-01", "R-PAT-03", "R-FLC-07")
 def test_register_add_list_and_refusals(deployed):
     _wipe_flc(deployed)
     assert _request(deployed, {"op": "flc_patient", "patient": "BED-4", "involved": "kappa",
@@ -48,6 +49,7 @@ def test_register_add_list_and_refusals(deployed):
     assert st["samples"] == 4 and st["patient_list"][0][0] == "BED-4"
 
 
+@pytest.mark.req("R-FLC-01")
 def test_power_cut_at_every_byte_of_an_append(virtual_only):
     board = virtual_only
     _wipe_flc(board)
@@ -83,6 +85,7 @@ def test_power_cut_at_every_byte_of_an_append(virtual_only):
             assert after["samples"] == before + 1 and after["damaged"] == []
 
 
+@pytest.mark.req("R-FLC-04")
 def test_pull_twice_and_csv_round_trip(deployed, tmp_path):
     _wipe_flc(deployed)
     assert _request(deployed, {"op": "flc_patient", "patient": "BED-6", "involved": "lambda",
@@ -119,6 +122,7 @@ def test_flc_list_command(deployed, cmd):
     assert res.returncode == 0, res.stderr
 
 
+@pytest.mark.req("R-AUD-02")
 def test_audit_pull(deployed, tmp_path):
     """The board's audit log over the protocol into a CSV, nothing twice. The records
     are written here as the screens write them (firmware/audit.py) into the flash."""

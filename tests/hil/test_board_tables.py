@@ -43,6 +43,7 @@ def _wipe_tables(board):
     assert board.mpremote("exec", code, "+", "soft-reset").returncode == 0
 
 
+@pytest.mark.req("R-TAB-06")
 def test_no_valid_table_gives_no_doses_but_renal_works(trusted):
     _wipe_tables(trusted)
     with trusted.device() as dev:
@@ -56,6 +57,7 @@ def test_no_valid_table_gives_no_doses_but_renal_works(trusted):
         assert "NO VALID DOSE TABLE" in dev.request({"op": "status"})["dose_table"]
 
 
+@pytest.mark.req("R-DOSE-01", "R-TAB-03")
 def test_install_then_every_table1_cell_over_the_protocol(trusted, signed_tables):
     after = deploy.flash_table(trusted.port, signed_tables.v1, **QUIET)
     assert after["slot_" + after["active_slot"]]["version"] == 1
@@ -68,6 +70,7 @@ def test_install_then_every_table1_cell_over_the_protocol(trusted, signed_tables
             assert resp["table"]["verified"] is True
 
 
+@pytest.mark.req("R-TAB-05")
 def test_older_version_refused_unless_forced(trusted, signed_tables):
     deploy.flash_table(trusted.port, signed_tables.v2, **QUIET)
     assert _active(trusted) == _ident(signed_tables.v2)
@@ -81,6 +84,7 @@ def test_older_version_refused_unless_forced(trusted, signed_tables):
 
 @pytest.mark.parametrize("kind", ["unsigned", "foreign", "bitflip-header", "bitflip-body",
                                   "bitflip-signature", "truncated-body", "truncated-signature"])
+@pytest.mark.req("R-TAB-02", "R-TAB-03", "R-TAB-04")
 def test_bad_tables_are_refused_and_the_old_one_stays(trusted, signed_tables, kind):
     deploy.flash_table(trusted.port, signed_tables.v1, force=True, **QUIET)
     before = _active(trusted)
@@ -100,6 +104,7 @@ def test_bad_tables_are_refused_and_the_old_one_stays(trusted, signed_tables, ki
     assert _active(trusted) == before
 
 
+@pytest.mark.req("R-TAB-04")
 def test_power_cut_at_every_step_of_an_install(trusted, signed_tables, monkeypatch):
     board = trusted
     if not board.virtual:
@@ -133,6 +138,7 @@ def test_power_cut_at_every_step_of_an_install(trusted, signed_tables, monkeypat
     assert outcomes["old"] == len(points), outcomes
 
 
+@pytest.mark.req("R-TAB-02", "R-TAB-04")
 def test_boot_falls_back_to_the_other_good_slot(trusted, signed_tables):
     board = trusted
     if not board.virtual:
@@ -152,6 +158,39 @@ def test_boot_falls_back_to_the_other_good_slot(trusted, signed_tables):
     assert any("SHA-256" in p or "CRC" in p for p in st["problems"])
 
 
+@pytest.mark.req("R-TAB-08", "R-CLK-02")
+def test_unset_clock_and_future_table_are_said_on_every_dose(trusted, signed_tables):
+    """A Pico's clock restarts at 2021-01-01 after a power loss. Dose answers then say
+    that the clock is not set instead of judging the table's dates by it (by 2021 the
+    table would be 'not yet effective'); with the clock set before the table's effective
+    date (2026-11-01) every dose says the table is not yet in effect."""
+    board = trusted
+    deploy.flash_table(board.port, signed_tables.v2, force=True, **QUIET)
+    board.control("power-cut")  # cold boot: the RTC reads 2021-01-01
+    try:
+        with board.device() as dev:
+            assert dev.request({"op": "status"})["clock_set"] is False
+            for drug in ("lenalidomide", "ide-cel"):
+                r = dev.request({"op": "dose", "drug": drug, "crcl": "50"})
+                assert r["ok"], r
+                t = r["table"]
+                assert (t["clock_set"], t["expired"], t["not_yet_effective"]) == (False, False, False)
+        import subprocess
+
+        res = subprocess.run([sys.executable, "-m", "mmrenal", "dose", "len", "--crcl", "25", "--port",
+                              board.port], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0 and "the device clock is not set" in res.stdout, res.stdout
+        board.control("set-clock 2026-06-01T08:00:00")
+        with board.device() as dev:
+            assert dev.request({"op": "status"})["clock_set"] is True
+            for drug in ("lenalidomide", "ide-cel"):
+                t = dev.request({"op": "dose", "drug": drug, "crcl": "50"})["table"]
+                assert (t["clock_set"], t["expired"], t["not_yet_effective"]) == (True, False, True)
+    finally:
+        board.control("set-clock 2026-11-26T08:00:00")
+
+
+@pytest.mark.req("R-TAB-07")
 def test_expired_table_warns_on_every_dose(trusted, signed_tables):
     board = trusted
     deploy.flash_table(board.port, signed_tables.v2, force=True, **QUIET)

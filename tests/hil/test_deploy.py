@@ -25,6 +25,7 @@ def _board_hashes(board) -> dict[str, str]:
     return dict(line.split() for line in res.stdout.splitlines() if line.strip())
 
 
+@pytest.mark.req("R-DEV-02")
 def test_cold_then_unchanged(board):
     _wipe(board)
     files = deploy.device_files()
@@ -38,12 +39,14 @@ def test_cold_then_unchanged(board):
         assert on_board[name] == hashlib.sha256(data).hexdigest(), name
 
 
+@pytest.mark.req("R-DEV-02")
 def test_firmware_serves_after_deploy(deployed):
     with deployed.device() as dev:
         v = dev.request({"op": "version"})
     assert v["ok"] and v["protocol"] == 1
 
 
+@pytest.mark.req("R-DEV-02")
 @pytest.mark.parametrize("cut_after", [40, 2500, 7000, 12000])
 def test_power_cut_during_deploy_is_repaired(virtual_only, cut_after):
     board = virtual_only

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import ast
 
+import pytest
 
+
+@pytest.mark.req("R-VER-01")
 def test_exec(board):
     res = board.mpremote("exec", "print(6 * 7)")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "42"
 
 
+@pytest.mark.req("R-VER-01")
 def test_fs_cp_ls_and_read_back(board, tmp_path):
     src = tmp_path / "hil_probe.txt"
     src.write_bytes(b"mmrenal hil\n" * 50)
@@ -25,6 +29,7 @@ def test_fs_cp_ls_and_read_back(board, tmp_path):
     assert back.read_bytes() == src.read_bytes()
 
 
+@pytest.mark.req("R-VER-01")
 def test_run(board, tmp_path):
     script = tmp_path / "s.py"
     script.write_text("import sys\nprint('ran on', sys.platform)\n")
@@ -33,6 +38,7 @@ def test_run(board, tmp_path):
     assert res.stdout.startswith("ran on ")
 
 
+@pytest.mark.req("R-VER-01")
 def test_soft_reset_keeps_raw_repl_and_state_goes(board):
     res = board.mpremote("exec", "hil_marker = 1", "+", "soft-reset", "+", "exec",
                          "print('hil_marker' in globals())")
@@ -40,6 +46,7 @@ def test_soft_reset_keeps_raw_repl_and_state_goes(board):
     assert res.stdout.strip() == "False"  # a soft reset clears the interpreter
 
 
+@pytest.mark.req("R-VER-01", "R-CLK-02")
 def test_rtc_set_and_read(board):
     res = board.mpremote("rtc", "--set", "+", "rtc")
     assert res.returncode == 0, res.stderr
@@ -47,6 +54,7 @@ def test_rtc_set_and_read(board):
     assert len(t) == 8 and t[0] >= 2025
 
 
+@pytest.mark.req("R-VER-01")
 def test_ctrl_c_interrupts_running_code(board):
     # exec returns only if Ctrl-C (sent by the next mpremote) reaches the loop.
     import subprocess

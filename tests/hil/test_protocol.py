@@ -33,6 +33,7 @@ def _requests(n: int, seed: int) -> list[dict]:
     return out
 
 
+@pytest.mark.req("R-DEV-01")
 def test_calculations_equal_host_engines(deployed):
     reqs = _requests(300, seed=4)
     with deployed.device() as dev, Engine("cpython") as eng:
@@ -71,6 +72,7 @@ def _bad_lines(n: int, seed: int) -> list[bytes]:
     return [ln.replace(b"\n", b" ").replace(b"\r", b" ").replace(b"\x03", b" ") or b"?" for ln in lines]
 
 
+@pytest.mark.req("R-IN-03")
 def test_thousands_of_bad_lines_each_get_an_answer(deployed):
     lines = _bad_lines(2000, seed=9)
     with deployed.device() as dev:
@@ -95,6 +97,7 @@ def test_thousands_of_bad_lines_each_get_an_answer(deployed):
         assert after["heap_free"] >= before["heap_free"] - 1024
 
 
+@pytest.mark.req("R-IN-03")
 def test_truncated_line_is_answered_after_idle(deployed):
     with deployed.device() as dev:
         dev.send_raw(b'{"op":"egfr","age":"6')
@@ -103,6 +106,7 @@ def test_truncated_line_is_answered_after_idle(deployed):
         assert dev.request({"op": "version"})["ok"]
 
 
+@pytest.mark.req("R-CLK-02")
 def test_clock_set_through_protocol(deployed):
     minutes = 14_000_000  # 2026-08-14T...
     with deployed.device() as dev:
@@ -113,6 +117,7 @@ def test_clock_set_through_protocol(deployed):
     assert st["clock"].startswith("2026-08-14")
 
 
+@pytest.mark.req("R-VER-01")
 def test_virtual_clock_control(deployed):
     deployed.control("set-clock 2026-11-26T08:30:00")
     with deployed.device() as dev:
@@ -120,6 +125,7 @@ def test_virtual_clock_control(deployed):
     assert st["clock"] == "2026-11-26T08:30"
 
 
+@pytest.mark.req("R-DEV-01")
 @pytest.mark.parametrize("engine", ["micropython"])
 def test_cli_on_board_prints_what_local_engine_prints(deployed, engine):
     import subprocess
@@ -135,4 +141,6 @@ def test_cli_on_board_prints_what_local_engine_prints(deployed, engine):
     assert board.stdout == local.stdout
     doc = subprocess.run([sys.executable, "-m", "mmrenal", "doctor", "--port", deployed.port],
                          capture_output=True, text=True, timeout=60)
-    assert doc.returncode == 0 and "free heap" in doc.stdout
+    # Pass or fail depends on the clock and table earlier tests left on the session's board;
+    # tests/hil/test_doctor.py sets both and checks each outcome.
+    assert doc.returncode in (0, 1) and "free heap" in doc.stdout, doc.stdout + doc.stderr

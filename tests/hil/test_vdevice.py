@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from mmrenal import vboard
 
 
+@pytest.mark.req("R-VER-01")
 def test_port_first_line_and_clean_stop(virtual_only, tmp_path):
     vd = vboard.Running(tmp_path / "flash")
     try:
@@ -25,6 +28,7 @@ def test_port_first_line_and_clean_stop(virtual_only, tmp_path):
     assert not alive, "the interpreter outlived its board"
 
 
+@pytest.mark.req("R-VER-01")
 def test_flash_is_kept_between_runs(virtual_only, tmp_path):
     flash = tmp_path / "flash"
     vd = vboard.Running(flash)
@@ -43,6 +47,7 @@ def test_flash_is_kept_between_runs(virtual_only, tmp_path):
     assert board_file.read_text() == "x"
 
 
+@pytest.mark.req("R-VER-01", "R-CLK-02")
 def test_power_cut_cold_boots_with_rtc_reset(board):
     before = board.control("status")
     board.control("set-clock 2026-11-26T08:30:00")
