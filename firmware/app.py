@@ -22,12 +22,6 @@ import text  # noqa: E402
 gc.collect()  # the compiler's scraps from the imports above, before the largest module
 import ui  # noqa: E402
 
-ORDER = ("A", "B", "X", "Y")  # Pimoroni keys as the logical UP, DOWN, SELECT, BACK
-# Waveshare: joystick up, its press (DOWN/LEFT/RIGHT are not confirmed from a vendor
-# source), keys A and B; the labels are what the key hints print.
-WAVESHARE = ("UP", "CTRL", "A", "B")
-WAVESHARE_LABELS = ("↑", "Ctrl", "A", "B")
-
 
 class PinSource:
     """Buttons from the profile's pins (active low)."""
@@ -43,11 +37,10 @@ class PinSource:
 
 def run():
     prof = board.profile()
-    pimoroni = all(n in prof["buttons"] for n in ORDER)
-    names = ORDER if pimoroni else WAVESHARE
-    keys = buttons.Buttons(PinSource(board.buttons(), names, prof["active_low"]))
+    # The profile names the buttons that act as UP, DOWN, SELECT, BACK, and their labels.
+    keys = buttons.Buttons(PinSource(board.buttons(), prof["keys"], prof["active_low"]))
     u = ui.UI(_canvas, text.Writer(_canvas), service.store(), clock.now, audit.Audit(),
-              service.tracker(), clock.set_clock, ORDER if pimoroni else WAVESHARE_LABELS)
+              service.tracker(), clock.set_clock, prof["key_labels"], board.power)
     u.draw()
     link = protocol.Link()
     second = time.ticks_ms()

@@ -53,3 +53,17 @@ def buttons(name=None):
     Pin = machine.Pin
     pull = Pin.PULL_DOWN if p["pull"] == "down" else Pin.PULL_UP
     return {k: Pin(g, Pin.IN, pull) for k, g in p["buttons"].items()}
+
+
+def power():
+    """(on USB, VSYS in mV) on a Pico or Pico 2, or None where it cannot be read. The
+    Pico datasheet: GPIO24 senses VBUS (high with USB power), GPIO29 is ADC3 reading
+    VSYS/3 through the board's divider (with the LiPo option, VSYS is the battery)."""
+    import machine
+
+    try:
+        usb = machine.Pin(24, machine.Pin.IN).value()
+        raw = machine.ADC(29).read_u16()
+    except (AttributeError, ValueError, OSError, TypeError):
+        return None
+    return usb == 1, raw * 9900 // 65535  # 3 x 3.3 V full scale, in mV

@@ -10,13 +10,17 @@ PROFILES = {
         'active_low': True,
         'pull': 'up',
         'led': {'red': 6, 'green': 7, 'blue': 8},
+        'keys': ('A', 'B', 'X', 'Y'),
+        'key_labels': ('A', 'B', 'X', 'Y'),
     },
     'waveshare_pico_lcd_1_14': {
         'name': 'Waveshare Pico-LCD-1.14',
         'display': {'spi_id': 1, 'baudrate': 10000000, 'sck': 10, 'mosi': 11, 'cs': 9, 'dc': 8, 'rst': 12, 'backlight': 13, 'width': 240, 'height': 135, 'x_offset': 40, 'y_offset': 53, 'madctl': 112},
-        'buttons': {'A': 15, 'B': 17, 'UP': 2, 'CTRL': 3},
+        'buttons': {'A': 15, 'B': 17, 'UP': 2, 'CTRL': 3, 'DOWN': 18, 'LEFT': 16, 'RIGHT': 20},
         'active_low': True,
         'pull': 'none',
         'led': {},
+        'keys': ('UP', 'DOWN', 'CTRL', 'B'),
+        'key_labels': ('↑', '↓', 'press', 'B'),
     },
 }

@@ -35,6 +35,8 @@ NMOL_UMOL = 1000
 SCR_UMOL_LOW = 9000  # 9 umol/L: the first whole umol/L at or above 0.10 mg/dL
 MG_DL = 0
 UMOL_L = 1
+SCR_PLAUSIBLE_LOW = 26520  # 0.30 mg/dL: below it, ask whether the unit is right
+SCR_PLAUSIBLE_HIGH = 1326000  # 15.00 mg/dL (1,326 umol/L): above it, the same
 
 
 def clamp(v, lo, hi):
@@ -61,7 +63,7 @@ def snap_scr(nmol, unit):
 def scr_text(nmol, unit):
     if unit == UMOL_L:
         return str(nmol // NMOL_UMOL) + " µmol/L"
-    return fmt.fixed(nmol // NMOL_MG_DL, 2) + " mg/dL"
+    return fmt.fixed((nmol + NMOL_MG_DL // 2) // NMOL_MG_DL, 2) + " mg/dL"  # exact on its grid
 
 
 def amount(x100):
@@ -255,7 +257,17 @@ class RenalEntry(Form):
         elif i == 6:
             p.dialysis = not p.dialysis
 
+    confirmed = 0  # a creatinine outside the plausible range, confirmed by calculating again
+
     def done(self, ui):
+        nmol = ui.patient.scr_nmol
+        if (nmol < SCR_PLAUSIBLE_LOW or nmol > SCR_PLAUSIBLE_HIGH) and self.confirmed != nmol:
+            # Most often the other unit's number (a umol/L value typed as mg/dL stops at
+            # 25 mg/dL; a mg/dL value typed as umol/L is below 30): say it, both units.
+            self.confirmed = nmol
+            ui.safe("renal", "scr_check_unit", "calculate_again",
+                    scr_text(nmol, MG_DL) + " = " + scr_text(snap_scr(nmol, UMOL_L), UMOL_L))
+            return
         if ui.calculate():
             ui.push(RenalResult())
 
@@ -323,7 +335,7 @@ class Patient:
 
 class UI:
     def __init__(self, canvas, writer, store, now=None, audit=None, tracker=None,
-                 set_time=None, key_names=("A", "B", "X", "Y")):
+                 set_time=None, key_names=("A", "B", "X", "Y"), power=None):
         self.c = canvas
         self.w = writer
         self.store = store  # tablestore.Store (or anything with .table)
@@ -332,6 +344,7 @@ class UI:
         self.audit = audit  # audit.Audit: every dose shown or checked is logged
         self.tracker = tracker  # flcstore.Tracker: patients and their FLC samples
         self.key_names = key_names  # the board's labels for UP, DOWN, SELECT, BACK
+        self.power = power  # board.power, where the board can read it
         self.patient_code = ""
         self.lang = EN
         self.scr_unit = MG_DL
@@ -535,7 +548,23 @@ class UI:
         x = W - 4 - self.w.width(right)
         self.text(right, x, 0, GREY if m >= CLOCK_SET else RED)
         if self.patient_code:  # every screen names the patient it is for
-            self.text(self.patient_code, x - 8 - self.w.width(self.patient_code), 0, YELLOW)
+            x -= 8 + self.w.width(self.patient_code)
+            self.text(self.patient_code, x, 0, YELLOW)
+        if self.power and type(screen) is Home:  # room for it beside the short title
+            self.power_text(x)
+
+    def power_text(self, right):
+        p = self.power()
+        if p is None:
+            return
+        usb, mv = p
+        if usb:
+            s, colour = "USB", GREY
+        else:
+            # LiPo: about 3.4 V empty to 4.1 V full under load; a guide, not a gauge.
+            pct = clamp((mv - 3400) * 100 // 700, 0, 100) // 10 * 10
+            s, colour = str(pct) + "%", RED if pct <= 20 else GREY
+        self.text(s, right - 8 - self.w.width(s), 0, colour)
 
     def draw(self):
         c = self.c

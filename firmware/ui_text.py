@@ -71,6 +71,8 @@ T = {
     "expired_2": ("No doses: install the current table", "不给剂量：请安装当前剂量表"),
     "clock_unset_2": ("No doses: set it in Settings", "不给剂量：请在设置中校时"),
     "check_entry": ("Check the entry", "请检查输入"),
+    "scr_check_unit": ("Unusual creatinine: check the unit", "肌酐异常：请核对单位"),
+    "calculate_again": ("Calculate again to use it", "再次计算即采用"),
     "no_flc": ("FLC records unavailable", "游离轻链记录不可用"),
     "storage_full_2": ("Pull the records to the host", "请将记录导出到主机"),
     "check": ("Dose check", "剂量核对"),

@@ -427,3 +427,21 @@ def test_another_patient_starts_a_fresh_assessment(demo_flash):
     check = run(demo_flash, ["X", "X"] + sim.LENALIDOMIDE + ["B", "X", "X", "X"])
     assert (dose["screen"], dose["text"][:3]) == ("Dose", ["Drug doses", "09:30", "BED-12"])
     assert (check["screen"], check["text"][:3]) == ("CheckResult", ["Dose check", "09:30", "BED-12"])
+
+
+@pytest.mark.req("R-UI-10")
+def test_unusual_creatinine_asks_for_the_unit(flash):
+    # Creatinine unit set to umol/L, but a mg/dL reading (1.2) entered as if it were
+    # umol/L: the value stops at 9 umol/L, far below any adult's; the screens say so
+    # in both units before computing, and compute only when asked again.
+    to_umol = ["B"] * 5 + ["X", "X", "A", "Y", "B"]
+    low = to_umol + ["B", "X", "X", "X", "X", "X"] + ["B:long"] * 10 + ["X", "X", "X", "X"]
+    warn = run(flash, low)
+    assert warn["screen"] == "SafeScreen" and "Unusual creatinine: check the unit" in warn["text"]
+    assert "0.10 mg/dL = 9 µmol/L" in warn["text"]
+    again = run(flash, low + ["Y", "X"])
+    assert again["screen"] == "RenalResult"
+    # The same for a umol/L reading entered as mg/dL: it stops at 25.00 mg/dL.
+    high = ["B", "X", "X", "X", "X", "X"] + ["A:long"] * 300 + ["X", "X", "X", "X"]
+    assert "Unusual creatinine: check the unit" in run(flash, high)["text"]
+    assert "25.00 mg/dL = 2210 µmol/L" in run(flash, high)["text"]

@@ -32,7 +32,13 @@ def load() -> dict[str, dict]:
             "active_low": bool(b.get("active_low", True)),
             "pull": b.get("pull", "up"),
             "led": {k: v for k, v in data.get("led", {}).items() if k in ("red", "green", "blue")},
+            # UP, DOWN, SELECT, BACK: which buttons, and what the key hints call them.
+            "keys": tuple(data["keys"][k] for k in ("up", "down", "select", "back")),
+            "key_labels": tuple(data["keys"]["labels"]),
         }
+        unknown = [k for k in out[f.stem]["keys"] if k not in out[f.stem]["buttons"]]
+        if unknown or len(out[f.stem]["key_labels"]) != 4:
+            raise SystemExit(f"{f.name}: [keys] must name four of its buttons and four labels")
     return out
 
 

@@ -310,14 +310,15 @@ def cmd_audit(a: argparse.Namespace) -> int:
             w.writerow(AUDIT_COLUMNS)
         for seq, kind, t, patient, drug, crcl, egfr, dia, ver, status, amount, unit, checked in new:
             w.writerow((seq, kind, clock.from_minutes(t), patient, drug, crcl / 10, egfr / 10,
-                        dia, ver, status, amount / 100 if status != "uncertain" else "", unit,
+                        dia, ver, status,
+                        amount / 100 if kind in ("dose", "check") and status != "uncertain" else "", unit,
                         checked / 100 if checked else ""))
     print(f"{len(new)} new audit records appended to {out}")
     return 0
 
 
 def _setup_audit(sub) -> None:
-    p = sub.add_parser("audit", help="the board's audit log of doses shown")
+    p = sub.add_parser("audit", help="the board's audit log: doses shown and checked, clock changes, errors")
     s = p.add_subparsers(dest="action", required=True)
     c = s.add_parser("pull", help="append new records to a CSV file")
     c.add_argument("--port", required=True)

@@ -1,8 +1,7 @@
 # MicroPython only: the handheld's main loop with a stand-in machine (SPI, Pins) and
 # a scripted key press. heap: 320K (the whole UI on 64-bit words; see mmrenal.sim)
-import sys
 
-from check import check, done
+from check import check, done, fake_machine
 
 
 class Pin:
@@ -33,20 +32,13 @@ class SPI:
         SPI.sent[0] += len(buf)
 
 
-class Machine:
-    pass
-
-
-m = Machine()
-m.Pin = Pin
-m.SPI = SPI
-sys.modules["machine"] = m
+fake_machine(Pin=Pin, SPI=SPI)
 
 import app  # noqa: E402
 
 check("only the panel's set-up commands before the first frame", SPI.sent[0] < 64, True)
 prof = app.board.profile()
-keys = app.buttons.Buttons(app.PinSource(app.board.buttons(), app.ORDER, prof["active_low"]))
+keys = app.buttons.Buttons(app.PinSource(app.board.buttons(), prof["keys"], prof["active_low"]))
 ui_ = app.ui.UI(app._canvas, app.text.Writer(app._canvas), app.service.store(), app.clock.now)
 ui_.draw()
 check("first frame pushed", SPI.sent[0] >= 240 * 135 * 2, True)

@@ -1,8 +1,7 @@
 # MicroPython only: the board profile binds exactly the vendor pins, through a stand-in
 # `machine` module that records what it is asked for.
-import sys
 
-from check import check, done
+from check import check, done, fake_machine
 
 
 class Pin:
@@ -33,14 +32,7 @@ class SPI:
         pass
 
 
-class Machine:
-    pass
-
-
-m = Machine()
-m.Pin = Pin
-m.SPI = SPI
-sys.modules["machine"] = m
+fake_machine(Pin=Pin, SPI=SPI)
 
 import board  # noqa: E402
 
@@ -56,5 +48,12 @@ board.display("waveshare_pico_lcd_1_14")
 check("Waveshare SPI bus 1, SCK 10, MOSI 11", SPI.made[-1][0:1] + SPI.made[-1][2:], (1, 10, 11))
 check("Waveshare CS 9, DC 8, RST 12, backlight 13", sorted(n for n, mode, _ in Pin.made if mode == Pin.OUT),
       [8, 9, 12, 13])
+ws = board.buttons("waveshare_pico_lcd_1_14")
+check("Waveshare keys and joystick", sorted((k, p.n) for k, p in ws.items()),
+      [("A", 15), ("B", 17), ("CTRL", 3), ("DOWN", 18), ("LEFT", 16), ("RIGHT", 20), ("UP", 2)])
+# The logical UP, DOWN, SELECT, BACK: the key hints and the buttons come from the profile.
+check("Pimoroni logical keys", board.profile("pimoroni_pico_display")["keys"], ("A", "B", "X", "Y"))
+check("Waveshare logical keys: joystick up, down, press; key B",
+      board.profile("waveshare_pico_lcd_1_14")["keys"], ("UP", "DOWN", "CTRL", "B"))
 check("default profile", board.profile_name(), "pimoroni_pico_display")
 done()

@@ -1,10 +1,9 @@
 # boardcheck on a stand-in rp2 `machine`: it reports the pins and the SPI bus as the
 # handheld left them, reads every button idle, waits for a press, and never creates
 # the bus again (on rp2 that would take the display's DC pin as MISO).
-import sys
 
 import boardcheck  # noqa: E402  (before the stand-in: a board without pins first)
-from check import check, done
+from check import check, done, fake_machine
 
 check("no machine.Pin: nothing to read", boardcheck.check({})["machine_pin"], False)
 
@@ -67,14 +66,7 @@ class SPI:
         return "SPI({}, baudrate={}, polarity={}, phase={}, bits=8, sck={}, mosi={}, miso={})".format(*self.cfg)
 
 
-class Machine:
-    pass
-
-
-m = Machine()
-m.Pin = Pin
-m.SPI = SPI
-sys.modules["machine"] = m
+fake_machine(Pin=Pin, SPI=SPI)
 
 
 def handheld_started():

@@ -26,5 +26,20 @@ def refused(name, fn, field):
     print("FAIL", name, "returned", value, "instead of refusing", field)
 
 
+def fake_machine(**parts):
+    """Put a stand-in `machine` module (Pin, SPI, ...) in sys.modules, before any
+    firmware module imports it."""
+    import sys
+
+    class Machine:
+        pass
+
+    m = Machine()
+    for name in parts:
+        setattr(m, name, parts[name])
+    sys.modules["machine"] = m
+    return m
+
+
 def done():
     print("failures", failures[0])
