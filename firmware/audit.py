@@ -45,12 +45,14 @@ class Audit:
             "<IIHHBBBIIB", now, version, crcl_x10 or 0, egfr_x10 or 0, 1 if dialysis else 0,
             STATUS.index(result["status"]), UNITS.index(unit), amount, checked_x100,
             len(patient),
-        ) + patient.encode() + result["drug"].encode()
-        return self._append(kind, payload)
+        ) + patient.encode()
+        # A record is at most journal.MAX_PAYLOAD bytes: a longer drug name is cut, so
+        # the log never stops a dose from being shown.
+        return self._append(kind, payload + _cut(result["drug"], journal.MAX_PAYLOAD - len(payload)))
 
     def note(self, kind, now, text):
-        """A clock change or an error: the time and a short text."""
-        return self._append(kind, struct.pack("<I", now) + text[:80].encode())
+        """A clock change or an error: the time and a short text (cut to fit)."""
+        return self._append(kind, struct.pack("<I", now) + _cut(text, journal.MAX_PAYLOAD - 4))
 
     def _append(self, kind, payload):
         if self.journal is None:
@@ -87,3 +89,13 @@ class Audit:
 
 def _skip(seq, rtype, payload):
     pass
+
+
+def _cut(text, room):
+    """text as UTF-8 in at most `room` bytes, never splitting a character."""
+    b = text.encode()
+    if len(b) <= room:
+        return b
+    while room and (b[room] & 0xC0) == 0x80:
+        room -= 1
+    return b[:room]

@@ -40,6 +40,20 @@ def _expand(dest: ptr8, src: ptr8, off: int, lut: ptr8, nbytes: int):  # noqa: F
         d += 4
 
 
+class NullDisplay:
+    """A panel that takes the rows and shows nothing: the simulator and tests draw on
+    the canvas and read its buffer instead."""
+
+    def begin(self, x, y, w, h):
+        pass
+
+    def write(self, buf):
+        pass
+
+    def end(self):
+        pass
+
+
 class Canvas(framebuf.FrameBuffer):
     def __init__(self, display, width=240, height=135):
         self.display = display

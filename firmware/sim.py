@@ -17,21 +17,7 @@ The flash folder (current directory) holds the dose table slots as on a board.
 
 import canvas  # first: its buffers need the largest free blocks of a fresh heap
 
-
-class NullDisplay:
-    """Stands in for the ST7789: the canvas pushes rows here and nothing happens."""
-
-    def begin(self, x, y, w, h):
-        pass
-
-    def write(self, buf):
-        pass
-
-    def end(self):
-        pass
-
-
-_canvas = canvas.Canvas(NullDisplay())
+_canvas = canvas.Canvas(canvas.NullDisplay())  # the rows go nowhere; frames are read
 
 import json  # noqa: E402
 import sys  # noqa: E402

@@ -150,8 +150,8 @@ class DoseCheck(Form):
         d = self.doses[self.reg]
         verdict = dosing.check_dose(self.result, self.amount, self.units()[self.unit],
                                     d["regimen"])
-        ui.audit_dose(self.result, verdict, self.amount)
-        ui.stack[-1] = CheckResult(self.result, verdict, self.amount)
+        logged = ui.audit_dose(self.result, verdict, self.amount)
+        ui.stack[-1] = CheckResult(self.result, verdict, self.amount, logged)
 
 
 VERDICT = {dosing.WITHIN: ("within", GREEN, BLACK), dosing.ABOVE: ("above", RED, WHITE),
@@ -162,14 +162,17 @@ class CheckResult(Screen):
     title = "check"
     keys = "keys_back"
 
-    def __init__(self, result, verdict, prescribed_x100):
+    def __init__(self, result, verdict, prescribed_x100, logged=True):
         self.result = result
         self.verdict = verdict
         self.prescribed = prescribed_x100
+        self.logged = logged  # False: the audit log was full
 
     def draw(self, ui):
         v = self.verdict
         r = self.result
+        if not self.logged:
+            ui.text(ui.t("audit_full"), 6, FOOT - LINE, RED)
         ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
         word, bg, fg = VERDICT[v["verdict"]]
         ui.c.fill_rect(0, TOP + LINE, W, LINE, bg)

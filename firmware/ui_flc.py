@@ -79,7 +79,10 @@ class Trend(Screen):
         half = k["half_life_x10"]
         u.text("t½ " + (fmt.fixed(half, 1) + " h" if half else "—"), 6, y, WHITE)
         on = k["on_track_day21"]
-        word = "day21_unknown" if on is None else ("on_track" if on else "off_track")
+        if on is None:  # no start date, or no sample before it to measure from
+            word = "day21_no_baseline" if p.t0 else "day21_unknown"
+        else:
+            word = "on_track" if on else "off_track"
         s = u.t(word)
         u.text(s, W - 6 - u.w.width(s), y, GREY if on is None else (GREEN if on else RED))
 

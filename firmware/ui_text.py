@@ -109,6 +109,7 @@ T = {
     "hfr": ("HFR", "HFR"),
     "no_samples": ("No samples yet", "尚无样本"),
     "day21_unknown": ("Day 21: no start date", "第21天：无开始日期"),
+    "day21_no_baseline": ("Day 21: no baseline", "第21天：无基线样本"),
     "not_saved": ("NOT SAVED", "未保存"),
     "in_future": ("The time is in the future", "时间晚于现在"),
     "earlier_sample": ("Earlier than the latest sample", "早于最近一次样本"),

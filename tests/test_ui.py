@@ -445,3 +445,43 @@ def test_unusual_creatinine_asks_for_the_unit(flash):
     high = ["B", "X", "X", "X", "X", "X"] + ["A:long"] * 300 + ["X", "X", "X", "X"]
     assert "Unusual creatinine: check the unit" in run(flash, high)["text"]
     assert "25.00 mg/dL = 2210 µmol/L" in run(flash, high)["text"]
+
+
+def test_flc_trend_says_what_is_missing(tmp_path):
+    from mmrenal.firmware import load
+
+    d = tmp_path / "flash"
+    sim.prepare_flash(d)
+    t = load("flcstore").Tracker(str(d / "flc.jnl"))
+    t.boot()
+    t.add_patient("B-1", 1, 0)  # no samples
+    t.add_patient("B-2", 0, sim.SIM_NOW - 5000)  # treatment start, one sample after it
+    t.add_sample("B-2", sim.SIM_NOW - 100, 5000, 2000, "LAB-1", False)
+    empty = run(d, ["B", "B", "B", "X", "X", "X", "X"])
+    assert empty["screen"] == "Trend" and "No samples yet" in empty["text"]
+    one = run(d, ["B", "B", "B", "X", "B", "X", "X", "X"])
+    assert one["screen"] == "Trend" and "κ 50 mg/L" in one["text"]
+    assert "Day 21: no baseline" in one["text"] and "t½ —" in one["text"]
+    assert not any(x.startswith("Reduction") for x in one["text"])
+
+
+def test_full_audit_log_is_said_and_the_dose_still_shown(demo_flash):
+    from mmrenal.firmware import load
+
+    audit = load("audit")
+    log = audit.Audit(str(demo_flash / "audit.jnl"))
+    n = 0
+    while log.record(audit.T_DOSE, sim.SIM_NOW, "BED-12", {"doses": [], "status": "uncertain",
+                                                            "drug": "x" * 20}, 0, 0, False, 1):
+        n += 1
+    assert log.full and n > 100
+    with sim.Sim(demo_flash) as s:
+        for k in sim.LENALIDOMIDE:
+            s.key(k)
+        dose = s.screen()
+        for k in ["B", "X", "X", "X"]:  # check the band's own 10 mg
+            s.key(k)
+        check = s.screen()
+    assert "AUDIT LOG FULL: pull it" in dose["text"]
+    assert "ADJUSTED DOSE" in dose["text"] and "10 mg daily" in dose["text"]
+    assert "AUDIT LOG FULL: pull it" in check["text"] and "WITHIN THE TABLE'S DOSE" in check["text"]

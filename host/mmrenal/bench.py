@@ -218,6 +218,16 @@ def ui_figures(n: int) -> dict:
                 out["press"][name] = s.press_time("DOWN", 2 * n)
     finally:
         shutil.rmtree(flash, ignore_errors=True)
+    # What a Pico loads into RAM as code unless the modules are frozen into its
+    # firmware: the .mpy files `mmrenal deploy` writes for an RP2040 (armv6m).
+    from mmrenal import deploy
+
+    files = deploy.device_files(arch="armv6m")
+    screens = {"ui_dose.mpy", "ui_flc.mpy", "ui_settings.mpy"}
+    out["mpy"] = {"all": sum(len(v) for k, v in files.items() if k.endswith(".mpy")),
+                  "screens_lazy": sum(len(files[k]) for k in screens),
+                  "ui": sum(len(v) for k, v in files.items() if k.startswith(("ui", "canvas", "text",
+                                                                              "font_ui", "st7789")))}
     pins = load("board_pins").PROFILES
     frame_bytes = 240 * 135 * 2
     out["spi"] = {p["name"]: (p["display"]["baudrate"], frame_bytes * 8 / p["display"]["baudrate"])
@@ -411,6 +421,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{ui['boot_mem']['free']:,} free. Display buffers, allocated once: the 4-bit canvas,",
         f"one RGB565 band and the palette take {ui['boot_mem']['canvas']:,} bytes, the glyph "
         f"scratch {ui['boot_mem']['font_scratch']} bytes.",
+        "",
+        f"Code as a Pico loads it: the firmware's .mpy files for the RP2040 (armv6m) take "
+        f"{ui['mpy']['all']:,} bytes, of which the display, font and screens "
+        f"{ui['mpy']['ui']:,} (the dose, FLC and settings screens, {ui['mpy']['screens_lazy']:,} "
+        "bytes, load only when first opened). Unless frozen into the MicroPython build, a",
+        "module's code sits in the heap once imported; the RP2040's own heap use has not been",
+        "measured (no board here).",
         "",
         "Button to updated frame (the key handled, the screen drawn and pushed; mean of "
         f"{2 * n} presses). A short press fires on release, after the 30 ms debounce.",

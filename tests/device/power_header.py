@@ -28,21 +28,10 @@ class ADC:
         return ADC.raw
 
 
-class NullPanel:
-    def begin(self, x, y, w, h):
-        pass
-
-    def write(self, buf):
-        pass
-
-    def end(self):
-        pass
-
-
 fake_machine(Pin=Pin, ADC=ADC)
 ADC.raw = 3900 * 65535 // 9900  # VSYS 3.9 V on battery
 check("board.power on battery", board.power(), (False, 3899))
-c = canvas.Canvas(NullPanel())
+c = canvas.Canvas(canvas.NullDisplay())
 u = ui.UI(c, text.Writer(c), None, lambda: 13900000, power=board.power)
 u.log = []
 u.draw()

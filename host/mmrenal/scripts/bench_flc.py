@@ -1,11 +1,10 @@
 # Runs on MicroPython and CPython alike (firmware on the path), argv: FOLDER N.
 # Writes a journal of N samples in FOLDER, then times a boot replay and one append,
 # and reports the heap the tracker keeps (MicroPython only).
-import gc
 import os
 import sys
 
-from ticks import ticks_diff, ticks_us
+from ticks import heap_free, ticks_diff, ticks_us
 
 import flcstore
 
@@ -24,16 +23,11 @@ for i in range(n):
     tr.add_sample("BED-" + str(i % 8 + 1), 14000000 + i * 10, 10000 + i, 2000, "LAB-0001", False)
 print("append_us", ticks_diff(ticks_us(), t0) // n)
 tr = None
-gc.collect()
-try:
-    before = gc.mem_free()
-except AttributeError:
-    before = -1
+before = heap_free()
 t0 = ticks_us()
 tr = flcstore.Tracker(path)
 tr.boot()
 print("replay_us", ticks_diff(ticks_us(), t0))
-gc.collect()
-print("heap_bytes", (before - gc.mem_free()) if before >= 0 else -1)
+print("heap_bytes", (before - heap_free()) if before >= 0 else -1)
 print("samples", tr.status()["samples"])
 print("journal_bytes", tr.status()["bytes"])

@@ -1,10 +1,9 @@
 # Runs on MicroPython and CPython alike (firmware on the path), with argv: TABLE KEYS N.
 # Prints "name value" lines: microseconds for the signature check, a full load and a
 # dose look-up, and the heap a loaded table keeps (MicroPython only).
-import gc
 import sys
 
-from ticks import ticks_diff, ticks_us
+from ticks import heap_free, ticks_diff, ticks_us
 
 import dosetable
 import dosing
@@ -23,16 +22,11 @@ t0 = ticks_us()
 for _ in range(n // 10 or 1):
     ok = signature.verify(digest, data[end + 12 :], keys[kid][0], keys[kid][1])
 print("verify_us", ticks_diff(ticks_us(), t0) // (n // 10 or 1), 1 if ok else 0)
-gc.collect()
-try:
-    before = gc.mem_free()
-except AttributeError:
-    before = -1
+before = heap_free()
 t0 = ticks_us()
 table = dosetable.Table(data, keys)
 print("load_us", ticks_diff(ticks_us(), t0))
-gc.collect()
-print("heap_bytes", (before - gc.mem_free()) if before >= 0 else -1)
+print("heap_bytes", (before - heap_free()) if before >= 0 else -1)
 t0 = ticks_us()
 for _ in range(n):
     dosing.dose_for(table, "lenalidomide", 250, None, False, 182, 700)

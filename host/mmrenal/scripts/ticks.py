@@ -1,4 +1,7 @@
-# Microsecond ticks on MicroPython and CPython alike, for the bench scripts here.
+# Microsecond ticks and free heap on MicroPython and CPython alike, for the bench
+# scripts here.
+import gc
+
 try:
     from time import ticks_diff, ticks_us  # noqa: F401
 except ImportError:  # CPython
@@ -9,3 +12,12 @@ except ImportError:  # CPython
 
     def ticks_diff(a, b):
         return a - b
+
+
+def heap_free():
+    """Free heap after a collection; -1 on CPython, which has no such figure."""
+    gc.collect()
+    try:
+        return gc.mem_free()
+    except AttributeError:
+        return -1
