@@ -22,6 +22,10 @@ T_PATIENT = 1
 T_SAMPLE = 2
 T_EVENT = 3
 T_SCR = 4
+# What an add_* returns instead of a sequence number when the same record is already
+# there: a host that lost the answer to a durable append and sends it again gets "ok"
+# and no second copy in the trend.
+REPEAT = -1
 TYPE_NAMES = ("", "patient", "sample", "event", "creatinine")
 
 
@@ -143,6 +147,10 @@ class Tracker:
         check(("kappa",) + flc.FLC[1:], kappa)
         check(("lambda",) + flc.FLC[1:], lam)
         _lab(lab)
+        for i in range(p.n):
+            if (p.times[i] == t and p.kappa[i] == kappa and p.lam[i] == lam
+                    and p.labs[i] == lab):
+                return REPEAT  # already durable: a retry after a lost answer
         if p.n and t < p.last_time() and not confirm:
             raise InputError("time", "earlier than this patient's latest sample: send it "
                              "again with confirm to record it")
@@ -157,12 +165,16 @@ class Tracker:
             check(MINUTES, end)
             if end < start:
                 raise InputError("end", "a session cannot end before it starts")
+        if (kind == 1 and p.t0 == start) or (kind, start, end or start) in p.sessions:
+            return REPEAT
         return self._record(T_EVENT, struct.pack("<BBII", p.pid, kind, start, end or 0))
 
     def add_creatinine(self, code, t, nmol):
         p = self.patient(code)
         check(MINUTES, t)
         check_scr_nmol(nmol)
+        if (t, nmol) in self.creatinine.get(code, ()):
+            return REPEAT
         return self._record(T_SCR, struct.pack("<BII", p.pid, t, nmol))
 
     # --- reading back -----------------------------------------------------------

@@ -264,6 +264,8 @@ def _flc_write(fn):
     except journal.Full as e:
         return {"ok": False, "field": "storage", "error": "storage full: " + str(e)
                 + "; pull the records to a computer before adding more (nothing was written)"}
+    if seq == flcstore.REPEAT:
+        return {"ok": True, "seq": None, "repeat": True}  # recorded before: nothing written
     return {"ok": True, "seq": seq}
 
 

@@ -21,7 +21,7 @@ import renal
 import ui_text
 from canvas import AMBER, BLACK, BLUE, DARK, GREY, RED, WHITE, YELLOW
 from limits import AGE, HEIGHT, SCR_NMOL_HIGH, SCR_NMOL_LOW, WEIGHT, InputError
-from ui_text import EN
+from ui_text import EN, ZH
 
 LINE = 19
 TOP = 20
@@ -35,6 +35,7 @@ NMOL_UMOL = 1000
 SCR_UMOL_LOW = 9000  # 9 umol/L: the first whole umol/L at or above 0.10 mg/dL
 MG_DL = 0
 UMOL_L = 1
+SETTINGS = "settings.txt"  # on the flash: "language unit"
 SCR_PLAUSIBLE_LOW = 26520  # 0.30 mg/dL: below it, ask whether the unit is right
 SCR_PLAUSIBLE_HIGH = 1326000  # 15.00 mg/dL (1,326 umol/L): above it, the same
 
@@ -348,7 +349,8 @@ class UI:
         self.patient_code = ""
         self.lang = EN
         self.scr_unit = MG_DL
-        self.patient = Patient()
+        self.load_settings()
+        self.patient = self.new_patient()
         self.renal = renal.Renal()
         self.computed = False
         self.stack = [Home()]
@@ -357,9 +359,41 @@ class UI:
         self._aki = kdigo.Aki()
         self._times = array("i", [0] * 17)  # the 16 values a tracker keeps, and this one
         self._values = array("i", [0] * 17)
+
+    def new_patient(self):
+        """Entry defaults: the table's weight rule, creatinine on the chosen unit's grid."""
+        p = Patient()
         t = self.table()
         if t is not None:
-            self.patient.policy = t.weight_policy
+            p.policy = t.weight_policy
+        p.scr_nmol = snap_scr(p.scr_nmol, self.scr_unit)
+        return p
+
+    def load_settings(self):
+        """Language and creatinine unit as last chosen: a ward reading Chinese, or a lab
+        reporting umol/L, should not have to choose again after every power-up."""
+        try:
+            with open(SETTINGS) as f:
+                words = f.read(32).split()
+            lang = int(words[0])
+            unit = int(words[1])
+        except (OSError, ValueError, IndexError):
+            return  # none saved yet, or unreadable: the defaults
+        if lang in (EN, ZH) and unit in (MG_DL, UMOL_L):
+            self.lang = lang
+            self.scr_unit = unit
+
+    def save_settings(self):
+        """Written beside and renamed over the old file, so a power cut leaves the old
+        settings or the new, never a torn file (which would read as the defaults)."""
+        import os
+
+        try:
+            with open(SETTINGS + ".tmp", "w") as f:
+                f.write("%d %d\n" % (self.lang, self.scr_unit))
+            os.rename(SETTINGS + ".tmp", SETTINGS)
+        except OSError:
+            pass  # a full flash: the choice holds until the power goes
 
     def t(self, key):
         return ui_text.t(key, self.lang)
@@ -447,10 +481,7 @@ class UI:
         """Another patient: the kidney-function entries and result start afresh, so no
         dose is shown under one code from another patient's values."""
         if code != self.patient_code:
-            self.patient = Patient()
-            t = self.table()
-            if t is not None:
-                self.patient.policy = t.weight_policy
+            self.patient = self.new_patient()
             self.computed = False
         self.patient_code = code
 

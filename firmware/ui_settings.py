@@ -46,6 +46,7 @@ class Settings(Form):
         else:
             ui.scr_unit = 1 - ui.scr_unit
             ui.patient.scr_nmol = snap_scr(ui.patient.scr_nmol, ui.scr_unit)
+        ui.save_settings()
 
     def done(self, ui):
         ui.push(ClockEntry(ui.now()))

@@ -324,3 +324,33 @@ def test_recorded_creatinine_feeds_kdigo(engines):
                             "scr_unit": "umol/L", **base})["ok"]
         k = eng.request({"op": "flc_kinetics", **base})
         assert (k["aki_stage"], k["creatinine_samples"]) == (2, 2)
+
+
+@pytest.mark.req("R-FLC-01")
+def test_a_repeated_record_is_not_written_twice(tmp_path):
+    fs = load("flcstore")
+    path = tmp_path / "flc.jnl"
+    t = fs.Tracker(str(path))
+    t.boot()
+    t.add_patient("BED-9", 0, 14_000_000)
+
+    def same_size(fn):
+        size = path.stat().st_size
+        answer = fn()
+        return answer == fs.REPEAT and path.stat().st_size == size
+
+    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-1", False) > 0
+    # The same sample again (a retry after a lost answer): nothing written.
+    assert same_size(lambda: t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-1", False))
+    assert t.add_event("BED-9", 2, 14_000_500, 14_000_700) > 0
+    assert same_size(lambda: t.add_event("BED-9", 2, 14_000_500, 14_000_700))
+    assert same_size(lambda: t.add_event("BED-9", 1, 14_000_000, 0))  # the start, recorded
+    assert t.add_creatinine("BED-9", 14_001_000, 300000) > 0
+    assert same_size(lambda: t.add_creatinine("BED-9", 14_001_000, 300000))
+    # A different laboratory or time is a new record.
+    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-2", False) > 0
+    assert t.add_sample("BED-9", 14_002_000, 50000, 1200, "LAB-1", False) > 0
+    replay = fs.Tracker(str(path))
+    replay.boot()
+    p = replay.patient("BED-9")
+    assert p.count == 3 and len(p.sessions) == 1 and len(replay.creatinine["BED-9"]) == 1

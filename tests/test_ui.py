@@ -90,10 +90,12 @@ def test_uncertain_dose_shows_no_number(flash):
 
 
 @pytest.mark.req("R-UI-01")
-def test_chinese_screens(flash):
-    screen = run(flash, sim.ZH_PREFIX)  # Settings, switch, back
+def test_chinese_screens(demo_flash):
+    screen = run(demo_flash, sim.ZH_PREFIX)  # Settings, switch, back
     assert "肾功能" in screen["text"] and "药物剂量" in screen["text"]
-    dose = run(flash, sim.ZH_PREFIX + TO_RESULT + ["X", "B", "B", "B", "B", "X"])
+    # The choice is kept on the flash: after a power cycle the screens are in Chinese.
+    assert "肾功能" in run(demo_flash, [])["text"]
+    dose = run(demo_flash, TO_RESULT + ["X", "B", "B", "B", "B", "X"])
     assert "调整剂量" in dose["text"] and any("来那度胺" in t for t in dose["text"])
     assert any("每日" in t for t in dose["text"])
 
@@ -230,7 +232,8 @@ def test_dose_check_in_mg_of_a_per_m2_dose(demo_flash):
 
 
 @pytest.mark.req("R-UNIT-04", "R-UNIT-02")
-def test_creatinine_in_micromoles(flash):
+def test_creatinine_in_micromoles(demo_flash):
+    flash = demo_flash  # the unit chosen is kept on this flash
     from fractions import Fraction
 
     from mmrenal import reference
@@ -238,8 +241,9 @@ def test_creatinine_in_micromoles(flash):
     to_umol = ["B"] * 5 + ["X", "X", "A", "Y", "B"]  # Settings, unit row, switch, back, top
     entry = run(flash, to_umol + ["B", "X", "X", "X", "X", "X"])
     assert "88 µmol/L" in entry["text"]  # 1.00 mg/dL = 88.4 umol/L, on the umol/L grid
-    assert "89 µmol/L" in run(flash, to_umol + ["B", "X", "X", "X", "X", "X", "A"])["text"]
-    result = run(flash, to_umol + TO_RESULT)
+    # Kept on the flash: from here on, every start is in umol/L.
+    assert "89 µmol/L" in run(flash, ["B", "X", "X", "X", "X", "X", "A"])["text"]
+    result = run(flash, TO_RESULT)
     # The value shown (88 umol/L) is the value computed with, not 88.4.
     _, w = reference.dosing_weight_exact("bmi", True, Fraction(70), Fraction(165))
     want = reference.round_half_up(reference.crcl_exact(60, True, w, Fraction(88) / Fraction("88.4")), 1)
@@ -430,18 +434,21 @@ def test_another_patient_starts_a_fresh_assessment(demo_flash):
 
 
 @pytest.mark.req("R-UI-10")
-def test_unusual_creatinine_asks_for_the_unit(flash):
+def test_unusual_creatinine_asks_for_the_unit(tmp_path):
+    flash = tmp_path / "flash"  # its own: the unit chosen is kept on the flash
+    sim.prepare_flash(flash)
     # Creatinine unit set to umol/L, but a mg/dL reading (1.2) entered as if it were
     # umol/L: the value stops at 9 umol/L, far below any adult's; the screens say so
     # in both units before computing, and compute only when asked again.
     to_umol = ["B"] * 5 + ["X", "X", "A", "Y", "B"]
-    low = to_umol + ["B", "X", "X", "X", "X", "X"] + ["B:long"] * 10 + ["X", "X", "X", "X"]
-    warn = run(flash, low)
+    low = ["B", "X", "X", "X", "X", "X"] + ["B:long"] * 10 + ["X", "X", "X", "X"]
+    warn = run(flash, to_umol + low)
     assert warn["screen"] == "SafeScreen" and "Unusual creatinine: check the unit" in warn["text"]
     assert "0.10 mg/dL = 9 µmol/L" in warn["text"]
-    again = run(flash, low + ["Y", "X"])
+    again = run(flash, low + ["Y", "X"])  # the unit stays umol/L
     assert again["screen"] == "RenalResult"
     # The same for a umol/L reading entered as mg/dL: it stops at 25.00 mg/dL.
+    run(flash, to_umol)  # back to mg/dL
     high = ["B", "X", "X", "X", "X", "X"] + ["A:long"] * 300 + ["X", "X", "X", "X"]
     assert "Unusual creatinine: check the unit" in run(flash, high)["text"]
     assert "25.00 mg/dL = 2210 µmol/L" in run(flash, high)["text"]
@@ -485,3 +492,15 @@ def test_full_audit_log_is_said_and_the_dose_still_shown(demo_flash):
     assert "AUDIT LOG FULL: pull it" in dose["text"]
     assert "ADJUSTED DOSE" in dose["text"] and "10 mg daily" in dose["text"]
     assert "AUDIT LOG FULL: pull it" in check["text"] and "WITHIN THE TABLE'S DOSE" in check["text"]
+
+
+@pytest.mark.req("R-UI-01")
+def test_unreadable_settings_give_the_defaults(tmp_path):
+    d = tmp_path / "flash"
+    sim.prepare_flash(d)
+    for garbage in (b"\xff\xfe\x00", b"7 9\n", b"1\n", b""):
+        (d / "settings.txt").write_bytes(garbage)
+        home = run(d, ["B", "X", "X", "X", "X", "X"])
+        assert "Creatinine" in home["text"] and "1.00 mg/dL" in home["text"], garbage
+    (d / "settings.txt").write_text("1 1\n")  # Chinese, umol/L
+    assert "88 µmol/L" in run(d, ["B", "X", "X", "X", "X", "X"])["text"]

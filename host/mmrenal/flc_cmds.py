@@ -224,7 +224,10 @@ def cmd_add(a) -> int:
     if not resp.get("ok"):
         _err(f"{resp.get('field')}: {resp.get('error')}")
         return EXIT_INPUT
-    print(f"recorded (journal sequence {resp['seq']})")
+    if resp.get("repeat"):  # e.g. a retry after the answer was lost: one copy only
+        print("already recorded: the board holds this record; nothing written")
+    else:
+        print(f"recorded (journal sequence {resp['seq']})")
     return 0
 
 
