@@ -504,3 +504,15 @@ def test_unreadable_settings_give_the_defaults(tmp_path):
         assert "Creatinine" in home["text"] and "1.00 mg/dL" in home["text"], garbage
     (d / "settings.txt").write_text("1 1\n")  # Chinese, umol/L
     assert "88 µmol/L" in run(d, ["B", "X", "X", "X", "X", "X"])["text"]
+
+
+def test_a_refused_entry_is_a_clear_screen_with_its_reason(demo_flash):
+    t = _tracker(demo_flash)
+    for i in range(15):  # BED-12 and 15 more: the device's 16 patients
+        t.add_patient(f"B-{i + 1}", 0, 0)
+    keys = ["X"] + ["A", "A"] + ["X", "A", "X:long", "X", "X"]  # "+ New patient", code "1", save
+    screen = run(demo_flash, keys)
+    assert screen["screen"] == "SafeScreen" and "NOT SAVED" in screen["text"]
+    assert "patient: the device holds 16 patients at most" in " ".join(screen["text"])
+    assert len(_tracker(demo_flash).by_pid) == 16  # nothing written
+    assert run(demo_flash, keys + ["Y"])["screen"] == "NewPatient"  # back to the form
