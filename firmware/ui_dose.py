@@ -195,11 +195,16 @@ class Source(Screen):
     def __init__(self, result):
         self.result = result
         self.top = 0
+        self._lines = None  # wrapped once per language: wrapping measures every character
+        self._lang = -1
 
     def lines(self, ui):
-        r = self.result
-        src = r["source_zh"] if ui.lang == ZH and r["source_zh"] else r["source"]
-        return ui.wrap(r["where"], W - 8) + ui.wrap(src, W - 8)
+        if self._lang != ui.lang:
+            r = self.result
+            src = r["source_zh"] if ui.lang == ZH and r["source_zh"] else r["source"]
+            self._lines = ui.wrap(r["where"], W - 8) + ui.wrap(src, W - 8)
+            self._lang = ui.lang
+        return self._lines
 
     def draw(self, ui):
         y = TOP
