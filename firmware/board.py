@@ -11,12 +11,17 @@ DEFAULT = "pimoroni_pico_display"
 CHOICE_FILE = "board.txt"
 
 
-def profile_name():
+def choice():
+    """board.txt as written, or None without one."""
     try:
         with open(CHOICE_FILE) as f:
-            name = f.read(64).strip()
+            return f.read(64).strip()
     except OSError:
-        return DEFAULT
+        return None
+
+
+def profile_name():
+    name = choice()
     return name if name in board_pins.PROFILES else DEFAULT
 
 

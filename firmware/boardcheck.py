@@ -50,16 +50,6 @@ def _machine():
     return machine
 
 
-def _board_txt():
-    """board.txt as written (None without one): an unknown name falls back silently in
-    board.profile_name(), so the host has to see what was asked for."""
-    try:
-        with open(board.CHOICE_FILE) as f:
-            return f.read(64).strip()
-    except OSError:
-        return None
-
-
 def _pressed(pin, active_low):
     return (pin.value() == 0) == active_low
 
@@ -122,7 +112,9 @@ def _wait_press(pin, active_low, wait_ms):
 
 
 def check(req):
-    out = {"ok": True, "profile": board.profile_name(), "board_txt": _board_txt()}
+    # board.txt as written too: an unknown name falls back silently in
+    # board.profile_name(), so the host has to see what was asked for.
+    out = {"ok": True, "profile": board.profile_name(), "board_txt": board.choice()}
     machine = _machine()
     out["machine_pin"] = machine is not None and hasattr(machine, "Pin")
     out["machine_spi"] = machine is not None and hasattr(machine, "SPI")

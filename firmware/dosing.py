@@ -87,6 +87,16 @@ def dose_for(table, name, crcl_x10, egfr_x10, dialysis, bsa_x100, weight_x10):
     return out
 
 
+def ceiling_in(d, unit):
+    """A dose entry's largest single amount (range top or subsequent dose) in `unit`:
+    its own unit, or mg from the absolute amounts for this patient; None otherwise."""
+    if unit == d["unit"]:
+        return dosetable.ceiling_x100(d)
+    if unit == "mg" and "absolute_x100" in d:
+        return max(d["absolute_x100"], d["absolute_max_x100"], d["absolute_then_x100"])
+    return None
+
+
 def check_dose(result, prescribed_x100, unit, regimen):
     """Compare a prescribed single dose (0.01 of `unit`) with a dose_for result, as a
     pump's dose-error reduction does. Returns {verdict, ceiling_x100, unit, regimen,
@@ -105,11 +115,8 @@ def check_dose(result, prescribed_x100, unit, regimen):
         out["reason"] = "choose the regimen: " + ", ".join(d["regimen"] for d in doses)
         return out
     d = doses[0]
-    if unit == d["unit"]:
-        ceiling = dosetable.ceiling_x100(d)
-    elif unit == "mg" and "absolute_x100" in d:
-        ceiling = max(d["absolute_x100"], d["absolute_max_x100"], d["absolute_then_x100"])
-    else:
+    ceiling = ceiling_in(d, unit)
+    if ceiling is None:
         out["reason"] = ("the band's dose is in " + d["unit"] + "; give weight and height "
                          "to check a dose in mg" if unit == "mg" else
                          "the band's dose is in " + d["unit"] + ", not " + unit)

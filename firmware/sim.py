@@ -31,6 +31,11 @@ import text  # noqa: E402
 import ui  # noqa: E402
 
 
+def _count(word):
+    """A positive whole number, or 0 for anything else (never an exception)."""
+    return int(word) if word.isdigit() else 0
+
+
 def main():
     c = _canvas
     store = tablestore.Store()
@@ -64,9 +69,9 @@ def main():
             u.log.clear()
             u.draw()  # as the handheld does after every key: what is shown is audited
             print("ok")
-        elif cmd == "time" and len(words) == 2:
-            # Render the current screen N times: microseconds per frame, rows pushed by
-            # an unchanged redraw, and the heap free afterwards.
+        elif cmd == "time" and len(words) == 2 and _count(words[1]):
+            # Render the current screen N times: microseconds per frame, and the heap
+            # free afterwards.
             import gc
             import time
 
@@ -79,10 +84,10 @@ def main():
             us = time.ticks_diff(time.ticks_us(), t0) // n
             gc.collect()
             print(json.dumps({"us": us, "heap_free": gc.mem_free()}))
-        elif cmd == "clock" and len(words) == 2:
+        elif cmd == "clock" and len(words) == 2 and words[1].isdigit():
             fixed[0] = int(words[1])
             print("ok")
-        elif cmd == "press" and len(words) == 3 and words[1] in ("UP", "DOWN"):
+        elif cmd == "press" and len(words) == 3 and words[1] in ("UP", "DOWN") and _count(words[2]):
             import time
 
             b = buttons.NAMES.index(words[1])
@@ -116,7 +121,7 @@ def main():
             else:
                 print(json.dumps({"screen": type(u.stack[-1]).__name__, "text": u.log}))
         else:
-            print("error: unknown command")
+            print("error: unknown command, or a number missing or malformed")
 
 
 main()

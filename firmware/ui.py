@@ -11,6 +11,7 @@ imported when first opened, so a board holds only the code in use.
 
 from array import array
 
+import audit
 import body
 import buttons
 import clock
@@ -468,7 +469,7 @@ class UI:
     def set_clock(self, minutes):
         old = self.now()
         self.set_time(minutes)
-        self.note(3, clock.iso(old) + " -> " + clock.iso(minutes))  # audit.T_CLOCK
+        self.note(audit.T_CLOCK, clock.iso(old) + " -> " + clock.iso(minutes))
 
     def note(self, kind, text):
         if self.audit is not None:
@@ -545,8 +546,6 @@ class UI:
         """Log a dose shown or checked; False when the audit log is full."""
         if self.audit is None:
             return True
-        import audit
-
         r = self.renal
         return self.audit.record(audit.T_CHECK if check else audit.T_DOSE, self.now(),
                                  self.patient_code, result, r.crcl_x10, r.egfr_x10,
@@ -558,7 +557,7 @@ class UI:
         import sys
 
         sys.print_exception(e, sys.stderr)
-        self.note(4, type(e).__name__ + ": " + str(e))  # audit.T_ERROR
+        self.note(audit.T_ERROR, type(e).__name__ + ": " + str(e))
         self.stack = [Home(), SafeScreen("app", "error", "ask")]
 
     def key(self, ev):

@@ -2,7 +2,6 @@
 and colour, the rule's citation, and the check of a prescribed dose."""
 
 import buttons
-import dosetable
 import dosing
 from canvas import AMBER, BLACK, GREEN, GREY, RED, WHITE, YELLOW
 from ui import FOOT, LINE, ROWS, TOP, Form, Menu, Screen, W, amount, clamp, sig_step
@@ -117,12 +116,9 @@ class DoseCheck(Form):
         return (d["unit"], "mg") if "absolute_x100" in d and d["unit"] != "mg" else (d["unit"],)
 
     def _default(self):
-        # The band's own largest single dose: the nurse moves from there to the order.
-        d = self.doses[self.reg]
-        if self.units()[self.unit] == d["unit"]:
-            self.amount = dosetable.ceiling_x100(d)
-        else:
-            self.amount = max(d["absolute_x100"], d["absolute_max_x100"], d["absolute_then_x100"])
+        # The band's own largest single dose in the unit chosen (the ceiling the check
+        # compares with): the nurse moves from there to the order.
+        self.amount = dosing.ceiling_in(self.doses[self.reg], self.units()[self.unit])
 
     def value_text(self, ui, i):
         key = self.labels[i]

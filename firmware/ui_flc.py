@@ -30,12 +30,19 @@ def _patient(u):
     return u.tracker.patient(u.patient_code)
 
 
-def _record(u, write):
-    """Run a tracker write; a refusal or a full journal becomes a clear screen."""
+def _record(u, t, write, earlier=None):
+    """Run a tracker write of a record dated t (0: undated). A time in the future, a
+    refusal or a full journal becomes a clear screen and nothing is written. The
+    tracker's refusal of a sample dated before the latest goes to `earlier()` first,
+    which returns True when it has handled it."""
+    if t > u.now():
+        u.safe("flc", "not_saved", "in_future")
+        return False
     try:
         write()
     except InputError as e:
-        u.safe("flc", "not_saved", "check_entry", e.field + ": " + e.message)
+        if not (e.field == "time" and earlier and earlier()):
+            u.safe("flc", "not_saved", "check_entry", e.field + ": " + e.message)
         return False
     except journal.Full:
         u.safe("flc", "storage_full", "storage_full_2")
@@ -206,23 +213,17 @@ class SampleEntry(Form):
             self.lam = clamp(self.lam + sign * sig_step(self.lam, big), lo, hi)
 
     def done(self, u):
-        if self.t > u.now():
-            u.safe("flc", "not_saved", "in_future")
-            return
-        code = u.patient_code
-        try:
-            u.tracker.add_sample(code, self.t, self.kappa, self.lam, self.lab, self.confirm)
-        except InputError as e:
-            if e.field == "time" and not self.confirm:
-                self.confirm = True  # said once; Save again records it
-                u.safe("flc", "earlier_sample", "save_again")
-                return
-            u.safe("flc", "not_saved", "check_entry", e.field + ": " + e.message)
-            return
-        except journal.Full:
-            u.safe("flc", "storage_full", "storage_full_2")
-            return
-        u.stack[-1] = Trend(u)
+        def earlier():
+            if self.confirm:
+                return False
+            self.confirm = True  # said once; Save again records it
+            u.safe("flc", "earlier_sample", "save_again")
+            return True
+
+        if _record(u, self.t, lambda: u.tracker.add_sample(u.patient_code, self.t, self.kappa,
+                                                           self.lam, self.lab, self.confirm),
+                   earlier):
+            u.stack[-1] = Trend(u)
 
 
 class EventEntry(Form):
@@ -259,11 +260,8 @@ class EventEntry(Form):
             self.half_hours = clamp(self.half_hours + sign * (4 if big else 1), 1, 48)
 
     def done(self, u):
-        if self.t > u.now():
-            u.safe("flc", "not_saved", "in_future")
-            return
         end = 0 if self.kind == 1 else self.t + self.half_hours * 30
-        if _record(u, lambda: u.tracker.add_event(u.patient_code, self.kind, self.t, end)):
+        if _record(u, self.t, lambda: u.tracker.add_event(u.patient_code, self.kind, self.t, end)):
             u.stack[-1] = Trend(u)
 
 
@@ -317,7 +315,7 @@ class NewPatient(Form):
 
     def done(self, u):
         code = self.text_code()
-        if _record(u, lambda: u.tracker.add_patient(code, self.chain, 0)):
+        if _record(u, 0, lambda: u.tracker.add_patient(code, self.chain, 0)):
             u.stack.pop()  # this form
             chooser = u.stack.pop()  # the patient chooser it came from
             u.choose_patient(code)

@@ -21,7 +21,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from mmrenal import boardgen, clock
-from mmrenal.paths import FIRMWARE
+from mmrenal.firmware import load
 
 OK, FAIL, NA, LOOK = "ok", "FAIL", "n/a", "look"
 CLOCK_SLACK_MIN = 5  # board vs this computer; more means `rtc --set` was not run here
@@ -29,13 +29,6 @@ DEPLOY_MARGIN = 32 * 1024  # deploy writes each module beside the old one (large
 PRESS_WAIT_MS = 10000
 
 
-def _firmware_const(module: str, name: str) -> str:
-    """A constant from a firmware source (the firmware is not imported on the host)."""
-    text = (FIRMWARE / f"{module}.py").read_text(encoding="utf-8")
-    m = re.search(rf"^{name} = (\"[^\"]*\"|\d+)", text, re.M)
-    if not m:
-        raise RuntimeError(f"firmware/{module}.py has no {name}")
-    return m.group(1).strip('"')
 
 
 @dataclass
@@ -54,7 +47,7 @@ def _kb(n: int) -> str:
 
 
 def firmware(st: dict) -> Finding:
-    here = _firmware_const("service", "FIRMWARE_VERSION")
+    here = load("service").FIRMWARE_VERSION  # this computer's copy of the firmware
     text = (f"mmrenal {st['firmware']} (protocol {st['protocol']}), "
             f"{st['micropython'].split('; ')[-1]} ({st['platform']})")
     if st["firmware"] != here:
@@ -203,9 +196,8 @@ def flash(st: dict, flc: dict | None) -> Finding:
     # Room for what still has to fit: a table in the standby slot, a deploy's second copy
     # of a module, the FLC journal up to its capacity, the audit log up to its limit (its
     # size is not reported, so it is counted in full).
-    grow = (flc["capacity"] - flc["bytes"]) if flc else int(_firmware_const("flcstore", "MAX_BYTES"))
-    need = (int(_firmware_const("tablestore", "MAX_TABLE")) + DEPLOY_MARGIN + grow
-            + int(_firmware_const("audit", "MAX_BYTES")))
+    grow = (flc["capacity"] - flc["bytes"]) if flc else load("flcstore").MAX_BYTES
+    need = load("tablestore").MAX_TABLE + DEPLOY_MARGIN + grow + load("audit").MAX_BYTES
     text = f"{_kb(free)} free of {_kb(total)}; {_kb(need)} needed for a table install, a deploy " \
            "and the journals to fill"
     if free < need:
