@@ -14,7 +14,7 @@ import signature
 from fixmath import muldiv
 
 MAGIC = b"MMRT"
-FORMAT = 1
+FORMAT = 2  # format 1 (before cycle days, strengths and check limits) is refused, with why
 HEADER = 64
 SIG_MAGIC = b"SG"
 
@@ -26,7 +26,9 @@ UNIT_NAMES = ("mg", "mg/m2", "mg/kg", "cells")
 UNIT_MG_M2 = 1
 UNIT_MG_KG = 2
 KEYED_NAMES = ("crcl", "egfr")
+FORM_NAMES = ("", "capsule", "tablet", "vial")
 NO_EDGE = 0xFFFF
+NO_SOURCE = 0xFF
 
 
 class TableError(ValueError):
@@ -41,7 +43,8 @@ def read_header(data):
         raise TableError("not a dose table (bad magic)")
     fmt, hlen, version, eff, exp, blen, crc = struct.unpack_from("<HHIIIII", data, 4)
     if fmt != FORMAT or hlen != HEADER:
-        raise TableError("table format " + str(fmt) + " is not supported (device reads 1)")
+        raise TableError("table format " + str(fmt) + " is not supported: this device reads "
+                         "format " + str(FORMAT) + " (compile the table with the current mmrenal)")
     return version, eff, exp, blen, crc, bytes(data[28:60])
 
 
@@ -63,7 +66,8 @@ def check(data, keys, require_signature=True):
 
 
 def _check_signature(trailer, digest, keys):
-    """The approver's name if `trailer` signs `digest` with a trusted key."""
+    """The signer (key name, role, key id hex) if `trailer` signs `digest` with a
+    trusted key: the approver shown is this key's, never the table's own text."""
     if not trailer:
         raise TableError("not signed by an approver")
     if len(trailer) < 12 or trailer[:2] != SIG_MAGIC:
@@ -77,13 +81,13 @@ def _check_signature(trailer, digest, keys):
         raise TableError("signed by an unknown approver key " + kid.hex())
     if not signature.verify(digest, trailer[12:], key[0], key[1]):
         raise TableError("approver signature does not verify")
-    return key[2]
+    return key[2], key[3], kid.hex()
 
 
 def check_file(path, keys, chunk=512):
     """check() for a table file, streamed in small chunks so that a standby table can
     be verified while the active one fills the RAM. Returns (version, effective,
-    expires, approver, sha256 of the body); raises TableError or OSError."""
+    expires, signer, sha256 of the body); raises TableError or OSError."""
     buf = bytearray(chunk)
     with open(path, "rb") as f:
         head = f.read(HEADER)
@@ -131,7 +135,9 @@ class Table:
     """A checked table, parsed into an index of drugs; strings decoded on demand."""
 
     def __init__(self, data, keys, require_signature=True):
-        self.version, self.effective, self.expires, self.approver_key = check(
+        # signer: (name, role, key id) of the trusted key that verified it; None when
+        # the signature was not checked (host look-ups: never the device's active table)
+        self.version, self.effective, self.expires, self.signer = check(
             data, keys, require_signature)
         self.data = data
         self.sha = bytes(data[28:60])  # data may be a view of the reused table buffer
@@ -145,9 +151,12 @@ class Table:
         self.title_en, p = self._str(p)
         self.title_zh, p = self._str(p)
         self.author, p = self._str(p)
-        self.approver, p = self._str(p)
+        self.approver, p = self._str(p)  # the table's own claim, free text: not shown as its approver
         self.weight_policy = data[p]
-        p += 1
+        fresh_hours, self.bsa_cap_x100 = struct.unpack_from("<HH", data, p + 1)
+        # How long a kidney-function result may be used for a dose; 0 BSA cap: none.
+        self.fresh_minutes = fresh_hours * 60
+        p += 5
         self.sources = []
         n = data[p]
         p += 1
@@ -181,6 +190,7 @@ class Table:
 
     def _skip_drug_rest(self, p):
         p += 4 * 4 + 1  # route en/zh, note en/zh, keyed_to
+        p = self._product(p, None)
         n = self.data[p]
         p += 1
         for _ in range(n):
@@ -191,18 +201,40 @@ class Table:
             p = self._band(p, None)
         return p
 
-    def _dose(self, p, out):
-        amount, amax, then = struct.unpack_from("<III", self.data, p + 4)
-        scale = struct.unpack_from("<b", self.data, p + 16)[0]
-        unit = self.data[p + 17]
+    def _product(self, p, out):
+        """The dosing source and where (English, Chinese), then the product: form,
+        source, where, strengths (0.01 mg)."""
+        data = self.data
+        n = data[p + 15]
         if out is not None:
-            regimen = self._str(p)[0]
-            freq_en = self._str(p + 18)[0]
-            freq_zh = self._str(p + 22)[0]
-            out.append({"regimen": regimen, "amount_x100": amount, "amount_max_x100": amax,
-                        "amount_then_x100": then, "scale": scale, "unit": UNIT_NAMES[unit],
-                        "frequency": freq_en, "frequency_zh": freq_zh})
-        return p + 26
+            out["dosing_source"] = data[p]
+            out["dosing_where"] = self._str(p + 1)[0]
+            out["dosing_where_zh"] = self._str(p + 5)[0]
+            out["form"] = FORM_NAMES[data[p + 9]]
+            out["product_source"] = data[p + 10]
+            out["product_where"] = self._str(p + 11)[0]
+            out["strengths_x100"] = [struct.unpack_from("<I", data, p + 16 + 4 * i)[0]
+                                     for i in range(n)]
+        return p + 16 + 4 * n
+
+    def _dose(self, p, out):
+        data = self.data
+        runs = data[p + 28]
+        q = p + 29 + 2 * runs
+        if out is not None:
+            amount, amax, then = struct.unpack_from("<III", data, p + 4)
+            days = []
+            for i in range(runs):
+                days.append((data[p + 29 + 2 * i], data[p + 30 + 2 * i]))
+            out.append({"regimen": self._str(p)[0], "amount_x100": amount,
+                        "amount_max_x100": amax, "amount_then_x100": then,
+                        "scale": struct.unpack_from("<b", data, p + 16)[0],
+                        "unit": UNIT_NAMES[data[p + 17]],
+                        "frequency": self._str(p + 18)[0], "frequency_zh": self._str(p + 22)[0],
+                        "frequency_code": data[p + 26], "cycle_length": data[p + 27],
+                        "cycle_days": days, "cycle": self._str(q)[0],
+                        "cycle_zh": self._str(q + 4)[0]})
+        return q + 8
 
     def _band(self, p, out):
         lo, hi = struct.unpack_from("<HH", self.data, p)
@@ -214,8 +246,11 @@ class Table:
         source = self.data[q]
         q += 1
         where, q = self._str(q)
+        where_zh, q = self._str(q)
         note_en, q = self._str(q)
         note_zh, q = self._str(q)
+        tol, soft, hard, bsa_cap = struct.unpack_from("<HHHH", self.data, q)
+        q += 8
         n = self.data[q]
         q += 1
         doses = []
@@ -224,7 +259,10 @@ class Table:
         if out is not None:
             out.append({"lo_x10": lo, "hi_x10": hi, "status": status, "dialysis": bool(flags & 1),
                         "timing": timing_en, "timing_zh": timing_zh, "source": source,
-                        "where": where, "note": note_en, "note_zh": note_zh, "doses": doses})
+                        "where": where, "where_zh": where_zh, "note": note_en, "note_zh": note_zh,
+                        "doses": doses,
+                        "tolerance_pct": tol, "soft_pct": soft, "hard_pct": hard,
+                        "bsa_cap_x100": bsa_cap})
         return q
 
     def drug(self, name):
@@ -242,6 +280,9 @@ class Table:
         note_zh, p = self._str(p)
         keyed = self.data[p]
         p += 1
+        out = {"inn": inn, "zh": zh, "aliases": aliases, "route": route_en, "route_zh": route_zh,
+               "note": note_en, "note_zh": note_zh, "keyed_to": KEYED_NAMES[keyed]}
+        p = self._product(p, out)
         std = []
         n = self.data[p]
         p += 1
@@ -252,15 +293,20 @@ class Table:
         p += 1
         for _ in range(n):
             p = self._band(p, bands)
-        return {"inn": inn, "zh": zh, "aliases": aliases, "route": route_en, "route_zh": route_zh,
-                "note": note_en, "note_zh": note_zh, "keyed_to": KEYED_NAMES[keyed],
-                "standard": std, "bands": bands}
+        out["standard"] = std
+        out["bands"] = bands
+        return out
 
     def info(self):
+        """The table's facts for the host. "approver" is the name of the trusted key that
+        verified the signature ("" when none did); "approver_claim" is the table's own
+        approver text, which anyone compiling a table can write."""
+        signer = self.signer or ("", "", "")
         return {"id": self.id, "version": self.version, "effective": self.effective,
                 "expires": self.expires, "sha256": binascii.hexlify(self.sha).decode(),
-                "author": self.author, "approver": self.approver,
-                "approver_key": self.approver_key, "title": self.title_en,
+                "author": self.author, "approver": signer[0], "approver_role": signer[1],
+                "approver_key": signer[2], "approver_claim": self.approver,
+                "title": self.title_en,
                 "title_zh": self.title_zh, "drugs": len(self.drugs)}
 
 

@@ -33,7 +33,9 @@ def _streams():
 
 
 def _send(out, obj):
-    out.write(json.dumps(obj))
+    # Streamed piece by piece: a dose answer with every regimen in both languages is a
+    # few KB, which as one string may find no free block on a long-running heap.
+    json.dump(obj, out)
     out.write("\n")
     try:
         out.flush()

@@ -6,6 +6,10 @@ Numbers cross as fixed-point integers (the key's suffix gives the scale) or as e
 decimal text; a refused input answers {"ok": false, "field": ..., "error": ...}.
 """
 
+# First: the active table's buffer (16 KB, one block) comes from the fresh heap, before
+# the rest of the firmware's code can leave it without a free block that large.
+import tablestore  # noqa: I001
+
 import gc
 import os
 import sys
@@ -20,7 +24,6 @@ import journal
 import kdigo
 import limits
 import renal
-import tablestore
 from egfr import egfr
 from limits import InputError
 
@@ -31,12 +34,13 @@ MAX_SERIES = 64  # creatinine samples one request may carry
 CRCL = ("crcl", "mL/min", 1, 0, 9999)
 EGFR = ("egfr", "mL/min/1.73 m2", 1, 0, 9999)
 PRESCRIBED = ("prescribed", "", 2, 1, 99999999)
+CYCLE_DAY = ("cycle_day", "", 0, 1, 56)  # a day of the treatment cycle (tables.MAX_CYCLE)
 
 _renal = renal.Renal()
 _store = None  # the device's table slots, booted on first use (main.py boots it at start)
 _tracker = None  # the device's FLC records (journal on flash)
 _scratch = None  # an in-memory tracker for the host's `flc analyze` (never written)
-_host_table = [None, None]  # host engines: [path, table] of the table file last read
+_table_file = None  # host engines only (serve.py): path -> Table, read into its own memory
 _aki = kdigo.Aki()
 _times = [0] * MAX_SERIES
 _values = [0] * MAX_SERIES
@@ -125,8 +129,8 @@ def _op_status(req):
     st = store()
     t = st.table
     out["dose_table"] = (
-        t.id + " v" + str(t.version) + " (slot " + st.slot + ", expires "
-        + clock.iso(t.expires * 1440)[:10] + ")"
+        t.id + " v" + str(t.version) + " (slot " + st.slot + ", sha " + tablestore.sha8(t)
+        + ", expires " + clock.iso(t.expires * 1440)[:10] + ")"
         if t else "NO VALID DOSE TABLE: " + "; ".join(st.problems)
     )
     return out
@@ -140,38 +144,50 @@ def store():
     return _store
 
 
+def allow_table_files(loader):
+    """Host engines only (firmware/serve.py, never on a board): requests may name a
+    table file ("table_path") that `loader(path)` reads into memory of its own and
+    checks for integrity. Nothing on the device calls this, so a board refuses every
+    such request and answers only from its verified active table."""
+    global _table_file
+    _table_file = loader
+
+
 def _table_for(req):
     """(table, verified): the device's active table, or (host engines) a file's."""
     path = req.get("table_path")
     if path is not None:
+        if _table_file is None:
+            raise InputError("table_path", "this device doses only from its verified active "
+                             "table; it reads no other table file (install one: mmrenal table flash)")
         if not isinstance(path, str):
             raise InputError("table_path", "must be a file path")
-        if _host_table[0] != path:
-            _host_table[0] = _host_table[1] = None
-            try:
-                view = tablestore.read_into_buffer(path)  # the device's one table buffer
-                _host_table[1] = dosetable.Table(view, {}, require_signature=False)
-            except OSError:
-                raise InputError("table_path", "cannot read " + path) from None
-            except (dosetable.TableError, ValueError, IndexError) as e:
-                raise InputError("table", "refused: " + str(e)) from None
-            _host_table[0] = path
-        return _host_table[1], False
+        return _table_file(path), False
     st = store()
     if st.table is None:
         raise InputError("table", "no valid dose table (" + "; ".join(st.problems) + "): no doses")
+    if not st.intact():  # never expected: only the store writes the table buffer
+        st.boot()
+        raise InputError("table", "the table in memory no longer matched the verified table: "
+                         "reloaded it from flash; ask again")
     return st.table, True
 
 
 def _table_brief(t, verified):
-    """What every dose answer says about its table. Without a set clock the dates
-    cannot be judged, and the answer says so rather than guessing."""
+    """What every dose answer says about its table: which one (sha8: the first 8 hex
+    digits of its body SHA-256), whose key verified it, and the banner every dose
+    from it must carry (draft / expired / not_effective, or ""). Without a set clock
+    the dates cannot be judged, and the answer says so rather than guessing."""
     today = clock.now() // 1440
     known = clock.is_set()
+    signer = t.signer if verified else None
     return {"id": t.id, "version": t.version, "verified": verified, "clock_set": known,
             "expired": known and today > t.expires,
             "not_yet_effective": known and today < t.effective,
-            "expires": clock.iso(t.expires * 1440)[:10]}
+            "expires": clock.iso(t.expires * 1440)[:10], "sha8": tablestore.sha8(t),
+            "banner": tablestore.banner(t, today if known else None) if verified
+            else tablestore.DRAFT,
+            "approver": signer[0] if signer else ""}
 
 
 def _opt(req, spec):
@@ -196,13 +212,32 @@ def _op_dose(req):
     out["weight_kg_x10"] = weight or 0
     out["table"] = _table_brief(table, verified)
     if req.get("prescribed") is not None:
-        unit = req.get("prescribed_unit") or "mg"
-        if unit not in dosetable.UNIT_NAMES:
-            raise InputError("prescribed_unit", "one of " + ", ".join(dosetable.UNIT_NAMES))
-        regimen = req.get("regimen") or ""
-        out["check"] = dosing.check_dose(out, limits.parse(PRESCRIBED, req["prescribed"]), unit,
-                                         regimen)
+        out["check"] = _dose_check(req, out)
     return out
+
+
+def _dose_check(req, result):
+    """The dose check of a prescribed single dose, its frequency and cycle day (each
+    compared when given), with an override reason when one is given."""
+    unit = req.get("prescribed_unit") or "mg"
+    if unit not in dosetable.UNIT_NAMES:
+        raise InputError("prescribed_unit", "one of " + ", ".join(dosetable.UNIT_NAMES))
+    regimen = req.get("regimen") or ""
+    if not isinstance(regimen, str):
+        raise InputError("regimen", "a regimen's label, such as iv or 20/56")
+    freq = req.get("prescribed_frequency")
+    if freq is not None:
+        try:
+            freq = dosing.frequency_code(freq)
+        except InputError as e:
+            raise InputError("prescribed_frequency", e.message) from None
+    day = _opt(req, CYCLE_DAY)
+    check = dosing.check_dose(result, limits.parse(PRESCRIBED, req["prescribed"]), unit, regimen,
+                              freq, day)
+    reason = req.get("override_reason")
+    if reason is not None:
+        dosing.override(check, reason)
+    return check
 
 
 def _op_drugs(req):
@@ -222,8 +257,8 @@ def _op_table_status(req):
         if slot == st.slot:
             info = st.table.info()
             brief = _table_brief(st.table, True)
-            info["expired"] = brief["expired"]
-            info["clock_set"] = brief["clock_set"]
+            for key in ("expired", "clock_set", "sha8", "banner"):
+                info[key] = brief[key]
             out["slot_" + slot] = info
         else:
             out["slot_" + slot] = st.describe(slot)
@@ -277,7 +312,8 @@ def _op_flc_patient(req):
         raise InputError("involved", "kappa or lambda")
     start = req.get("start")
     t0 = _minutes(start, "start") if start is not None else 0
-    return _flc_write(lambda: tr.add_patient(code, flc.CHAINS.index(chain), t0))
+    new = _flag(req, "new_episode")  # a new person under a code in use (flcstore)
+    return _flc_write(lambda: tr.add_patient(code, flc.CHAINS.index(chain), t0, new))
 
 
 def _op_flc_sample(req):
@@ -329,7 +365,8 @@ def _op_flc_list(req):
     tr = tracker(req)
     pts = []
     for p in tr.by_pid:
-        pts.append([p.code, flc.CHAINS[p.involved], p.t0 or None, p.count, p.last_time()])
+        pts.append([p.code, flc.CHAINS[p.involved], p.t0 or None, p.count, p.last_time(),
+                    p.episode])
     out = tr.status()
     out["ok"] = True
     out["patient_list"] = pts

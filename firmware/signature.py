@@ -45,8 +45,20 @@ def verify(digest, sig, n_bytes, e):
     return em == expected
 
 
+# What a trusted key may sign. An approver key (installed by `mmrenal table trust`)
+# signs tables for patient use; a development key (made by the simulator, the demo,
+# the benchmarks and tests) verifies as well, so the whole install path can be
+# exercised, but every dose from a table it signed carries the DRAFT banner.
+APPROVER = "approver"
+DEV = "dev"
+_ROLE = "role:"
+
+
 def load_keys(path):
-    """Trusted approver keys from a text file: 'key_id_hex e modulus_hex name' per line."""
+    """Trusted keys from a text file, one per line: 'key_id_hex e modulus_hex role:ROLE
+    name' (ROLE: approver or dev). A line without 'role:' was written before keys had
+    roles, when `mmrenal table trust` was the only way to add one: an approver key.
+    Returns {key id: (modulus, e, name, role)}."""
     keys = {}
     try:
         f = open(path)
@@ -62,7 +74,12 @@ def load_keys(path):
                 kid = key_id(n_bytes)
                 if kid.hex() != parts[0]:
                     continue  # a damaged line never becomes a trusted key
-                keys[kid] = (n_bytes, int(parts[1]), parts[3] if len(parts) > 3 else "")
+                rest = parts[3] if len(parts) > 3 else ""
+                role = APPROVER
+                if rest.startswith(_ROLE):
+                    word, _, rest = rest.partition(" ")
+                    role = word[len(_ROLE):]  # anything but "approver" counts as a draft
+                keys[kid] = (n_bytes, int(parts[1]), rest, role)
             except ValueError:
                 continue
     return keys

@@ -6,8 +6,14 @@ renaming a one-byte pointer file into place: a rename is atomic on LittleFS, so 
 a power cut at any moment the pointer names the old slot or the new one, and each slot
 holds a whole table or is refused by its checks. Boot checks the active slot again and
 falls back to the other one if it no longer verifies.
+
+Only the store ever reads a file into the table buffer: the device's serve path has
+no way to name a file to look doses up in (a host engine reads its table files into
+its own memory, firmware/serve.py), so the active table's bytes are always the ones
+that passed every check, and each dose answer names them by their SHA-256 (sha8).
 """
 
+import binascii
 import gc
 import os
 
@@ -17,12 +23,17 @@ import signature
 SLOTS = ("a", "b")
 POINTER = "table.act"
 KEYS = "approvers.txt"
-MAX_TABLE = 16384  # bytes; the example table is under 10 KB
+MAX_TABLE = 24576  # bytes: the signed example table, with its schedules, product strengths
+# and both languages' citations, is about 16 KB; the rest is the pharmacy's room to add drugs
 
 # One buffer for the active table, allocated when the firmware starts and reused by
 # every load: a heap that has been in use for hours may have plenty of free memory but
-# no single free block as large as a table.
+# no single free block as large as a table. The store alone writes it (_read_slot).
 _buf = bytearray(MAX_TABLE)
+
+DRAFT = "draft"
+EXPIRED = "expired"
+NOT_EFFECTIVE = "not_effective"
 
 
 def slot_file(slot):
@@ -33,7 +44,30 @@ def _other(slot):
     return "b" if slot == "a" else "a"
 
 
-def read_into_buffer(name):
+def sha8(table):
+    """The first 8 hex digits of the table's body SHA-256: every dose names its table."""
+    return binascii.hexlify(table.sha[:4]).decode()
+
+
+def banner(table, today):
+    """What every dose from `table` must carry: DRAFT when no approver key verified it
+    (signed with a development key; or unsigned, which only a host look-up can be: the
+    device's active table is always signed by a trusted key), else EXPIRED or
+    NOT_EFFECTIVE by `today` (days since 2000-01-01; None when the clock is not set and
+    the dates cannot be judged), else "". A draft is said first: it was never approved
+    for patient use, whatever its dates."""
+    signer = table.signer
+    if signer is None or signer[1] != signature.APPROVER:
+        return DRAFT
+    if today is not None:
+        if today > table.expires:
+            return EXPIRED
+        if today < table.effective:
+            return NOT_EFFECTIVE
+    return ""
+
+
+def _read_slot(name):
     """The file's bytes, read into the shared table buffer (a view of it)."""
     size = os.stat(name)[6]
     if size > MAX_TABLE:
@@ -66,11 +100,20 @@ class Store:
         """A checked Table from a slot, or raise (OSError, TableError). The file is
         verified streamed (signature included) before it is read into RAM whole."""
         name = slot_file(slot)
-        approver = dosetable.check_file(name, self.keys)[3]
+        _, _, _, signer, sha = dosetable.check_file(name, self.keys)
         self.table = None  # its bytes are about to be overwritten
-        table = dosetable.Table(read_into_buffer(name), self.keys, require_signature=False)
-        table.approver_key = approver
+        table = dosetable.Table(_read_slot(name), self.keys, require_signature=False)
+        if table.sha != sha:  # the file changed between its check and its load
+            raise dosetable.TableError("slot " + slot + " changed while it was loaded")
+        table.signer = signer
         return table
+
+    def intact(self):
+        """True while the table buffer still holds the verified active table (its
+        header names the body SHA-256 checked at load): a guard, since only this store
+        writes the buffer."""
+        t = self.table
+        return t is not None and bytes(t.data[28:60]) == t.sha
 
     def boot(self):
         """Find the active table: the pointer's slot, else the other good one."""
@@ -131,12 +174,12 @@ class Store:
         """Info about a slot's table, or its problem (for `mmrenal table show`),
         without loading it: the active table may be using the RAM."""
         try:
-            version, eff, exp, approver_key, sha = dosetable.check_file(slot_file(slot), self.keys)
-            tid, author, approver = dosetable.meta_file(slot_file(slot))
+            version, eff, exp, signer, sha = dosetable.check_file(slot_file(slot), self.keys)
+            tid, author, claim = dosetable.meta_file(slot_file(slot))
         except OSError:
             return {"problem": "empty"}
         except (dosetable.TableError, ValueError, IndexError) as e:
             return {"problem": str(e)}
         return {"id": tid, "version": version, "effective": eff, "expires": exp,
-                "sha256": sha.hex(), "author": author, "approver": approver,
-                "approver_key": approver_key}
+                "sha256": sha.hex(), "author": author, "approver": signer[0],
+                "approver_role": signer[1], "approver_key": signer[2], "approver_claim": claim}

@@ -1,29 +1,41 @@
 """Table 1 of the seed and the melphalan rule, transcribed by hand from
 ../shared/clinical-facts.md for the tests (independently of tables/*.toml), and the
-values at and around every band edge where each cell is checked."""
+values at and around every band edge where each cell is checked. The renal part
+(status, amounts, every other day, after dialysis) is Table 1's; the schedules
+(frequency and cycle days where Table 1 gives none, elotuzumab's regimens) are the
+product labels' that the example table cites, written out here by hand."""
 
 from __future__ import annotations
 
-# A dose: (regimen, amount, amount_max, amount_then, unit, scale, frequency)
-BTZ = [("", "1.3", None, None, "mg/m2", 0, "")]
-IXA4 = [("", "4", None, None, "mg", 0, "")]
-IXA3 = [("", "3", None, None, "mg", 0, "")]
-CFZ = [("20/27", "20", None, "27", "mg/m2", 0, ""), ("20/56", "20", None, "56", "mg/m2", 0, ""),
-       ("20/70", "20", None, "70", "mg/m2", 0, "")]
-THAL = [("", "50", "200", None, "mg", 0, "daily")]
-LEN25 = [("", "25", None, None, "mg", 0, "daily")]
-LEN10 = [("", "10", None, None, "mg", 0, "daily")]
-LEN15 = [("", "15", None, None, "mg", 0, "every other day")]
-LEN5 = [("", "5", None, None, "mg", 0, "daily")]
-POM = [("", "4", None, None, "mg", 0, "daily")]
-DARA = [("iv", "16", None, None, "mg/kg", 0, ""), ("sc", "1800", None, None, "mg", 0, "")]
-ISA = [("", "10", None, None, "mg/kg", 0, "")]
-ELO = ISA
-IDECEL = [("", "2.6", "5.0", None, "cells", 8, "")]
-TEC = [("", "1.5", None, None, "mg/kg", 0, "")]
-BELA = [("", "2.5", None, None, "mg/kg", 0, "")]
-MEL200 = [("", "200", None, None, "mg/m2", 0, "")]
-MEL140 = [("", "140", None, None, "mg/m2", 0, "")]
+# A dose: (regimen, amount, amount_max, amount_then, unit, scale, frequency, cycle days)
+BTZ = [("", "1.3", None, None, "mg/m2", 0, "", "")]
+# Ixazomib: once a week on days 1, 8 and 15 of a 28-day cycle (NINLARO label, 2.1).
+IXA4 = [("", "4", None, None, "mg", 0, "weekly", "days 1, 8, 15 of 28")]
+IXA3 = [("", "3", None, None, "mg", 0, "weekly", "days 1, 8, 15 of 28")]
+CFZ = [("20/27", "20", None, "27", "mg/m2", 0, "", ""),
+       ("20/56", "20", None, "56", "mg/m2", 0, "", ""),
+       ("20/70", "20", None, "70", "mg/m2", 0, "", "")]
+THAL = [("", "50", "200", None, "mg", 0, "daily", "")]
+# Lenalidomide and pomalidomide: days 1-21 of repeated 28-day cycles (their labels).
+LEN_DAYS = "days 1-21 of 28"
+LEN25 = [("", "25", None, None, "mg", 0, "daily", LEN_DAYS)]
+LEN10 = [("", "10", None, None, "mg", 0, "daily", LEN_DAYS)]
+LEN15 = [("", "15", None, None, "mg", 0, "every other day", LEN_DAYS)]
+LEN5 = [("", "5", None, None, "mg", 0, "daily", LEN_DAYS)]
+POM = [("", "4", None, None, "mg", 0, "daily", "days 1-21 of 28")]
+DARA = [("iv", "16", None, None, "mg/kg", 0, "", ""), ("sc", "1800", None, None, "mg", 0, "", "")]
+ISA = [("", "10", None, None, "mg/kg", 0, "", "")]
+# Elotuzumab: Table 1's 10 mg/kg, on the label's schedule (EMPLICITI 2.1, 2.2): weekly in
+# cycles 1-2, then every 2 weeks with lenalidomide (ERd) or 20 mg/kg every 4 weeks with
+# pomalidomide (EPd, ELOQUENT-3).
+ELO = [("C1-2", "10", None, None, "mg/kg", 0, "weekly", "days 1, 8, 15, 22 of 28"),
+       ("ERd C3+", "10", None, None, "mg/kg", 0, "every 2 weeks", "days 1, 15 of 28"),
+       ("EPd C3+", "20", None, None, "mg/kg", 0, "every 4 weeks", "day 1 of 28")]
+IDECEL = [("", "2.6", "5.0", None, "cells", 8, "", "")]
+TEC = [("", "1.5", None, None, "mg/kg", 0, "", "")]
+BELA = [("", "2.5", None, None, "mg/kg", 0, "", "")]
+MEL200 = [("", "200", None, None, "mg/m2", 0, "", "")]
+MEL140 = [("", "140", None, None, "mg/m2", 0, "", "")]
 S, A, U = "standard", "adjusted", "uncertain"
 
 # drug -> column -> (status, doses, timing); columns ">=60", "30-59", "15-29", "<15",
@@ -94,9 +106,10 @@ def matches(resp: dict, expected) -> str | None:
             return None if not x100 else Decimal(x100) / 100
 
         got.append((d["regimen"], Decimal(d["amount_x100"]) / 100, dec(d["amount_max_x100"]),
-                    dec(d["amount_then_x100"]), d["unit"], d["scale"], d["frequency"]))
-    want = [(r, Decimal(a), Decimal(m) if m else None, Decimal(t) if t else None, u, sc, f)
-            for r, a, m, t, u, sc, f in doses]
+                    dec(d["amount_then_x100"]), d["unit"], d["scale"], d["frequency"],
+                    d["cycle"]))
+    want = [(r, Decimal(a), Decimal(m) if m else None, Decimal(t) if t else None, u, sc, f, c)
+            for r, a, m, t, u, sc, f, c in doses]
     if got != want:
         return f"doses {got} != {want}"
     if status == "uncertain" and any("amount" in k for d in resp["doses"] for k in d):

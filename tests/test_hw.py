@@ -336,9 +336,9 @@ def test_doctor_table():
 
 def test_doctor_flash_and_firmware():
     flc = {"capacity": 180000, "bytes": 0}
-    # Needs 16,384 (table) + 32,768 (deploy) + 180,000 (FLC) + 60,000 (audit) = 289,152 bytes.
-    assert doctor.flash(dict(STATUS, flash_free=289152), flc).state == "ok"
-    assert doctor.flash(dict(STATUS, flash_free=289151), flc).state == "FAIL"
+    # Needs 24,576 (table) + 32,768 (deploy) + 180,000 (FLC) + 60,000 (audit) = 297,344 bytes.
+    assert doctor.flash(dict(STATUS, flash_free=297344), flc).state == "ok"
+    assert doctor.flash(dict(STATUS, flash_free=297343), flc).state == "FAIL"
     assert doctor.flash(dict(STATUS, flash_free=-1), flc).state == "look"
     assert doctor.firmware(STATUS).state == "ok"
     f = doctor.firmware(dict(STATUS, firmware="0.0.9"))

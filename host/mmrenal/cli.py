@@ -278,7 +278,8 @@ def _setup_doctor(sub) -> None:
 
 
 AUDIT_COLUMNS = ("seq", "kind", "time", "patient", "drug", "crcl_ml_min", "egfr", "dialysis",
-                 "table_version", "status", "amount", "unit", "checked_amount")
+                 "table_version", "status", "amount", "unit", "checked_amount", "verdict",
+                 "frequency", "cycle_day", "flags", "override_reason", "regimen")
 
 
 def cmd_audit(a: argparse.Namespace) -> int:
@@ -289,7 +290,13 @@ def cmd_audit(a: argparse.Namespace) -> int:
     have = set()
     if out.exists():
         with out.open(newline="") as f:
-            have = {int(r["seq"]) for r in csv.DictReader(f)}
+            reader = csv.DictReader(f)
+            have = {int(r["seq"]) for r in reader}
+            if reader.fieldnames and tuple(reader.fieldnames) != AUDIT_COLUMNS:
+                # An older mmrenal's file: appending rows with more columns would misalign them.
+                _print_error("output", f"{out} has other columns (an older mmrenal wrote it): "
+                             "pull into a new file", False)
+                return EXIT_INPUT
     since = max(have, default=0)
     new = []
     with Device(a.port) as dev:
@@ -308,11 +315,14 @@ def cmd_audit(a: argparse.Namespace) -> int:
         w = csv.writer(f)
         if fresh:
             w.writerow(AUDIT_COLUMNS)
-        for seq, kind, t, patient, drug, crcl, egfr, dia, ver, status, amount, unit, checked in new:
+        for (seq, kind, t, patient, drug, crcl, egfr, dia, ver, status, amount, unit, checked,
+             verdict, freq, day, flags, reason, regimen) in new:
             w.writerow((seq, kind, clock.from_minutes(t), patient, drug, crcl / 10, egfr / 10,
                         dia, ver, status,
-                        amount / 100 if kind in ("dose", "check") and status != "uncertain" else "", unit,
-                        checked / 100 if checked else ""))
+                        amount / 100 if kind in ("dose", "check", "override") and status != "uncertain"
+                        else "", unit,
+                        checked / 100 if checked else "", verdict, freq, day or "", flags, reason,
+                        regimen))
     print(f"{len(new)} new audit records appended to {out}")
     return 0
 

@@ -19,6 +19,9 @@ from mmrenal.paths import FIRMWARE
 
 ENGINES = ("micropython", "cpython")
 PICO_HEAP = "180K"
+# The host entry (serve.py) also holds its own 24 KB buffer (tablestore.MAX_TABLE) for
+# table files named by requests, which a board never allocates: the Pico's heap plus it.
+HOST_HEAP = "204K"
 
 
 class EngineError(RuntimeError):
@@ -52,13 +55,20 @@ def env_for(kind: str) -> dict[str, str]:
 
 
 class Engine:
-    """A running firmware interpreter; use as a context manager."""
+    """A running firmware interpreter; use as a context manager.
 
-    def __init__(self, kind: str = "micropython"):
+    By default it runs the host engines' entry (serve.py), which may look doses up in a
+    table file named by the request ("table_path", answered as not verified). With
+    `flash`, it runs the device's own entry (main.py) in that folder as the board's
+    flash instead: the device's serve path, which answers only from its verified active
+    table and refuses "table_path", as a board does (tests use it)."""
+
+    def __init__(self, kind: str = "micropython", flash: Path | None = None):
         self.kind = kind
+        script = "serve.py" if flash is None else str(FIRMWARE / "main.py")
         self._proc = subprocess.Popen(
-            command(kind),
-            cwd=FIRMWARE,
+            command(kind, script, HOST_HEAP if flash is None else PICO_HEAP),
+            cwd=FIRMWARE if flash is None else flash,
             env=env_for(kind),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -66,6 +76,8 @@ class Engine:
             text=True,
             bufsize=1,
         )
+        if flash is not None:
+            self.hello = self._read()  # the device greets first (firmware/protocol.py)
 
     def request(self, req: dict) -> dict:
         proc = self._proc
@@ -73,6 +85,14 @@ class Engine:
         try:
             proc.stdin.write(json.dumps(req) + "\n")
             proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # _read() reports why the engine stopped
+        return self._read()
+
+    def _read(self) -> dict:
+        proc = self._proc
+        assert proc.stdout
+        try:
             line = proc.stdout.readline()
         except BrokenPipeError:
             line = ""

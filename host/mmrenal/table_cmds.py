@@ -72,7 +72,8 @@ def cmd_compile(a) -> int:
 def cmd_keygen(a) -> int:
     priv, pub = tablebin.keygen(Path(a.out), a.name)
     print(f"private key: {priv} (keep it secret; never commit it)")
-    print(f"public key:  {pub} (install on devices: mmrenal table trust {pub} --port PORT)")
+    print(f"public key:  {pub} (install on devices as an approver key: mmrenal table trust {pub} "
+          "--port PORT)")
     return 0
 
 
@@ -108,8 +109,10 @@ def cmd_trust(a) -> int:
 
     pub = tablebin.load_public(Path(a.pubkey))
     name = a.name or Path(a.pubkey).name.split(".")[0]
-    deploy.trust_key(a.port, tablebin.device_key_line(pub, name))
-    print(f"trusted approver key {tablebin.key_id(pub).hex()} ({name}) on {a.port}")
+    role = "dev" if a.dev else "approver"
+    deploy.trust_key(a.port, tablebin.device_key_line(pub, name, role=role))
+    what = "development key (its tables show DRAFT)" if a.dev else "approver key"
+    print(f"trusted {what} {tablebin.key_id(pub).hex()} ({name}) on {a.port}")
     return 0
 
 
@@ -134,10 +137,17 @@ def _slot_text(slot: str, info: dict, active: bool) -> str:
         return f"{mark} slot {slot}: {info['problem']}"
     from mmrenal.clock import from_minutes
 
-    return (f"{mark} slot {slot}: {info['id']} v{info['version']}, effective "
+    # The approver is the trusted key that verified the signature; the table's own
+    # approver text is only its claim.
+    role = " development key: DRAFT" if info.get("approver_role") == "dev" else ""
+    text = (f"{mark} slot {slot}: {info['id']} v{info['version']}, effective "
             f"{from_minutes(info['effective'] * 1440)[:10]}, expires "
             f"{from_minutes(info['expires'] * 1440)[:10]}, approver {info['approver']} "
-            f"(key {info['approver_key']}), sha256 {info['sha256']}")
+            f"(key {info['approver_key']}{role}; the table's own text: {info.get('approver_claim', '?')}), "
+            f"sha256 {info['sha256']}")
+    if info.get("banner"):
+        text = f"{banner_text(info['banner'])}\n{text}"
+    return text
 
 
 def cmd_show(a) -> int:
@@ -166,7 +176,9 @@ def cmd_show(a) -> int:
 def example_table() -> str:
     """The repository's example table, compiled (unsigned) for host look-ups."""
     src = tables.EXAMPLE
-    if not BUILT_EXAMPLE.exists() or BUILT_EXAMPLE.stat().st_mtime < src.stat().st_mtime:
+    # Rebuilt when the source or the compiler changed (a new format must not meet a stale file).
+    newest = max(p.stat().st_mtime for p in (src, Path(tablebin.__file__), Path(tables.__file__)))
+    if not BUILT_EXAMPLE.exists() or BUILT_EXAMPLE.stat().st_mtime < newest:
         table, problems = tables.load(src)
         if problems or table is None:
             raise SystemExit("the example table has problems: " + "; ".join(map(str, problems)))
@@ -198,11 +210,28 @@ def _amount_text(d: dict) -> str:
         text += f" = {ab} mg for this patient"
     if d["frequency"]:
         text += f", {d['frequency']}"
+    if d.get("cycle"):
+        text += f", {d['cycle']}"
     return (f"[{d['regimen']}] " if d["regimen"] else "") + text
 
 
+def banner_text(banner: str) -> str:
+    """The handheld's own words for a table banner (firmware/ui_text.py), as a warning."""
+    from mmrenal.firmware import load
+
+    return "WARNING: " + load("ui_text").T[banner][0]
+
+
 def dose_text(r: dict) -> str:
-    lines = [f"{r['drug']} {r['drug_zh']} ({r['route']}): {r['band']}"]
+    t = r["table"]
+    lines = []
+    banner = t.get("banner", "")
+    if banner:  # first, before any number
+        why = {"draft": " (a table file checked for integrity on this computer, not its signature)"
+               if not t["verified"] else " (signed with a development key)",
+               "expired": f" (expired on {t['expires']}: check with pharmacy)"}.get(banner, "")
+        lines.append(banner_text(banner) + why)
+    lines.append(f"{r['drug']} {r['drug_zh']} ({r['route']}): {r['band']}")
     if r["status"] == "uncertain":
         lines.append("UNCERTAIN: the source gives no dose for this band. No number; "
                      "ask the pharmacist.")
@@ -216,24 +245,58 @@ def dose_text(r: dict) -> str:
     if r["note"]:
         lines.append(f"Note: {r['note']}")
     lines.append(f"Source: {r['source']}; {r['where']}")
-    t = r["table"]
-    lines.append(f"Table {t['id']} v{t['version']} (expires {t['expires']})")
-    if t["expired"]:
+    approver = t.get("approver") or "none verified"
+    lines.append(f"Table {t['id']} v{t['version']} sha {t.get('sha8', '?')}, approver {approver} "
+                 f"(expires {t['expires']})")
+    if t["expired"] and banner != "expired":
         lines.append(f"WARNING: the dose table expired on {t['expires']}: check with pharmacy")
-    if t["not_yet_effective"]:
+    if t["not_yet_effective"] and banner != "not_effective":
         lines.append("WARNING: the dose table is not yet in effect")
     if not t.get("clock_set", True):
         lines.append("WARNING: the device clock is not set: the table's dates cannot be checked")
-    if not t["verified"]:
+    if not t["verified"] and banner != "draft":  # said in the banner line when there is one
         lines.append("note: table file checked for integrity on this computer, not its signature")
+    if r.get("bsa_capped"):
+        lines.append(f"BSA capped: per-m2 amounts use {_num(r['bsa_used_x100'])} m2, not the "
+                     f"patient's {_num(r['bsa_m2_x100'])} m2")
     if "check" in r:
-        c = r["check"]
-        if c["verdict"] == "not checkable":
-            lines.append(f"DOSE CHECK: NOT CHECKABLE ({c['reason']})")
-        else:
-            lines.append(f"DOSE CHECK: {c['verdict'].upper()} the renal dose (largest single "
-                         f"dose {_num(c['ceiling_x100'])} {c['unit']})")
+        lines += check_text(r, r["check"])
     return "\n".join(lines)
+
+
+FLAG_TEXT = {"frequency": "the frequency is not the table's", "cycle_day": "not a dosing day of the "
+             "cycle", "strength": "no combination of whole capsules makes this amount"}
+
+
+def check_text(r: dict, c: dict) -> list[str]:
+    """The dose check's verdict in words, as the device's result screen gives it."""
+    if c["verdict"] == "not checkable":
+        return [f"DOSE CHECK: CANNOT BE CHECKED ({c['reason']}): no number"]
+    u = c["unit"]
+    dose = next((d for d in r["doses"] if d["regimen"] == c["regimen"]), r["doses"][0])
+    head = {"within": "WITHIN the renal dose", "above": "ABOVE the renal dose",
+            "does not match": "DOES NOT MATCH the table", "refused": "REFUSED"}[c["verdict"]]
+    out = [f"DOSE CHECK: {head} (largest single dose {_num(c['ceiling_x100'])} {u}; within up "
+           f"to {_num(c['within_x100'])} {u}, soft limit {_num(c['soft_x100'])} {u}, hard limit "
+           f"{_num(c['hard_x100'])} {u})"]
+    if c["verdict"] == "refused":
+        out.append("  above the hard limit: no override; ask the prescriber and the pharmacist")
+    elif c["limit"] == "soft":
+        out.append("  above the soft limit")
+    for f in c["flags"]:
+        table = {"frequency": f" (table: {dose['frequency']})",
+                 "cycle_day": f" (table: {dose.get('cycle', '')})"}.get(f, "")
+        out.append(f"  FLAG: {FLAG_TEXT[f]}{table}")
+    for f in c["unchecked"]:
+        out.append(f"  {f.replace('_', ' ')} not checked: give --{f.replace('_', '-')}"
+                   + (f" (table: {dose['frequency']})" if f == "frequency" else
+                      f" (table: {dose.get('cycle', '')})"))
+    if c["override"]:
+        out.append(f"  OVERRIDDEN: {c['override']}")
+    elif c["override_needed"]:
+        out.append("  needs an override with a reason: --override-reason "
+                   "'prescriber confirmed' | 'protocol dose' | 'other'")
+    return out
 
 
 def dose_json(r: dict) -> dict:
@@ -259,6 +322,7 @@ def dose_json(r: dict) -> dict:
         "timing": r["timing"],
         "band": r["band"],
         "source": f"{r['source']}; {r['where']}",
+        "source_zh": f"{r['source_zh'] or r['source']}; {r['where_zh']}",
         "doses": r["doses"],
         "table": r["table"],
     }
@@ -281,6 +345,9 @@ def cmd_dose(a) -> int:
                 return EXIT_INPUT
             for inn, zh, keyed in resp["drugs"]:
                 print(f"{inn:26} {zh:10} dosed by {'CrCl' if keyed == 'crcl' else 'eGFR'}")
+            t = resp["table"]
+            if t.get("banner"):  # stdout stays the list alone
+                _err(f"{banner_text(t['banner'])} (table {t['id']} v{t['version']} sha {t['sha8']})")
             return 0
         if not a.drug:
             _err("give a drug (or --list)")
@@ -292,6 +359,15 @@ def cmd_dose(a) -> int:
         if a.check is not None:
             req["prescribed"] = a.check
             req["prescribed_unit"] = a.check_unit
+            if a.frequency is not None:
+                req["prescribed_frequency"] = a.frequency
+            if a.cycle_day is not None:
+                req["cycle_day"] = a.cycle_day
+            if a.override_reason is not None:
+                req["override_reason"] = a.override_reason
+        elif a.frequency or a.cycle_day or a.override_reason:
+            _err("--frequency, --cycle-day and --override-reason go with --check AMOUNT")
+            return EXIT_INPUT
         resp = eng.request(req)
     if not resp.get("ok"):
         if a.json:
@@ -337,7 +413,9 @@ def setup_table(sub) -> None:
     c = t.add_parser("trust", help="install an approver's public key on a device")
     c.add_argument("pubkey")
     c.add_argument("--port", required=True)
-    c.add_argument("--name", help="the approver's name on the device")
+    c.add_argument("--name", help="the approver's name on the device (shown as the approver)")
+    c.add_argument("--dev", action="store_true",
+                   help="a development key: its tables verify, every dose shows DRAFT")
     c.set_defaults(func=cmd_trust)
     c = t.add_parser("flash", help="install a signed table on a device (standby slot, then switch)")
     c.add_argument("table")
@@ -362,6 +440,11 @@ def setup_dose(sub) -> None:
     p.add_argument("--regimen", help="regimen variant, e.g. iv, sc, 20/56")
     p.add_argument("--check", metavar="AMOUNT", help="dose check: a prescribed single dose")
     p.add_argument("--check-unit", default="mg", help="unit of --check (mg, mg/m2, mg/kg)")
+    p.add_argument("--frequency", help="dose check: the prescribed frequency (daily, every other "
+                   "day, weekly, every 2 weeks, every 3 weeks, every 4 weeks, once)")
+    p.add_argument("--cycle-day", help="dose check: the day of the treatment cycle (1, 2, ...)")
+    p.add_argument("--override-reason", help="dose check: give a dose that needs an override "
+                   "anyway: 'prescriber confirmed', 'protocol dose' or 'other'")
     p.add_argument("--table", help="a compiled table file (default: the repository's example)")
     p.add_argument("--port", help="look up on a board's active table instead")
     p.add_argument("--engine", choices=ENGINES, default="micropython")

@@ -22,7 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from mmrenal import tables
 
 MAGIC = b"MMRT"
-FORMAT = 1
+# Format 2 (issue 13) adds the dose check's data: frequency codes and cycle days per dose,
+# product strengths and the dosing source per drug, limits and the BSA cap per rule, and
+# fresh_hours and the table's BSA cap, and the Chinese of every rule's `where` and of
+# the drug's `dosing_where` (before any format-2 table shipped). Devices read format 2
+# only and refuse format 1 with the reason (firmware/dosetable.py read_header).
+FORMAT = 2
 HEADER = 64
 SIG_MAGIC = b"SG"
 EPOCH = dt.date(2000, 1, 1)
@@ -32,6 +37,8 @@ STATUS = {"standard": 0, "adjusted": 1, "uncertain": 2}
 UNIT = {"mg": 0, "mg/m2": 1, "mg/kg": 2, "cells": 3}
 KEYED = {"crcl": 0, "egfr": 1}
 POLICY = {"actual": 0, "ideal": 1, "adjusted": 2, "bmi": 3, "pharmacy": 4}
+FORM = {"": 0, "capsule": 1, "tablet": 2, "vial": 3}
+NO_SOURCE = 0xFF
 
 
 class BinError(ValueError):
@@ -63,21 +70,43 @@ def _x100(d: Decimal | None) -> int:
 
 
 def _dose(s: _Strings, d: tables.Dose) -> bytes:
-    return (s.ref(d.regimen) + struct.pack("<IIIbB", _x100(d.amount), _x100(d.amount_max),
-                                           _x100(d.amount_then), d.scale, UNIT[d.unit])
-            + s.ref(d.frequency) + s.ref(tables.FREQUENCY_ZH[d.frequency]))
+    cycle_en, cycle_zh = tables.cycle_text(d.cycle_days, d.cycle_length)
+    out = (s.ref(d.regimen) + struct.pack("<IIIbB", _x100(d.amount), _x100(d.amount_max),
+                                          _x100(d.amount_then), d.scale, UNIT[d.unit])
+           + s.ref(d.frequency) + s.ref(tables.FREQUENCY_ZH[d.frequency]))
+    out += struct.pack("<BBB", tables.FREQUENCY_CODE[d.frequency], d.cycle_length,
+                       len(d.cycle_days))
+    out += b"".join(struct.pack("<BB", a, b) for a, b in d.cycle_days)
+    return out + s.ref(cycle_en) + s.ref(cycle_zh)
+
+
+def _source(t: tables.Table, key: str) -> int:
+    return list(t.sources).index(key) if key else NO_SOURCE
 
 
 def _band(s: _Strings, t: tables.Table, drug: tables.Drug, b: tables.Band) -> bytes:
     lo = 0 if b.lo is None else int(b.lo * 10)
     hi = NO_EDGE if b.hi is None else int(b.hi * 10)
     doses = [] if b.status == "uncertain" else drug.effective_doses(b)
-    sources = list(t.sources)
+    lim = t.rule_limits(drug, b)
     out = struct.pack("<HHBB", lo, hi, STATUS[b.status], 1 if b.dialysis else 0)
     out += s.ref(b.timing) + s.ref(tables.TIMING_ZH[b.timing])
-    out += struct.pack("<B", sources.index(b.source)) + s.ref(b.where)
-    out += s.ref(b.note_en) + s.ref(b.note_zh) + struct.pack("<B", len(doses))
+    out += struct.pack("<B", _source(t, b.source)) + s.ref(b.where) + s.ref(b.where_zh)
+    out += s.ref(b.note_en) + s.ref(b.note_zh)
+    out += struct.pack("<HHHH", lim.tolerance, lim.soft, lim.hard, _x100(lim.bsa_cap))
+    out += struct.pack("<B", len(doses))
     return out + b"".join(_dose(s, d) for d in doses)
+
+
+def _product(s: _Strings, t: tables.Table, d: tables.Drug) -> bytes:
+    out = struct.pack("<B", _source(t, d.dosing_source)) + s.ref(d.dosing_where)
+    out += s.ref(d.dosing_where_zh)
+    p = d.product
+    if p is None:
+        return out + struct.pack("<BB", 0, NO_SOURCE) + s.ref("") + struct.pack("<B", 0)
+    out += struct.pack("<BB", FORM[p.form], _source(t, p.source)) + s.ref(p.where)
+    return out + struct.pack("<B", len(p.strengths)) + b"".join(
+        struct.pack("<I", _x100(x)) for x in p.strengths)
 
 
 def compile_table(t: tables.Table) -> bytes:
@@ -87,6 +116,7 @@ def compile_table(t: tables.Table) -> bytes:
     for text in (t.id, t.title_en, t.title_zh, t.author, t.approver):
         rec += s.ref(text)
     rec += struct.pack("<B", POLICY[t.weight_policy])
+    rec += struct.pack("<HH", t.fresh_hours, _x100(t.limits.bsa_cap))
     rec += struct.pack("<B", len(t.sources))
     for key, (en, zh) in t.sources.items():
         rec += s.ref(key) + s.ref(en) + s.ref(zh)
@@ -95,6 +125,7 @@ def compile_table(t: tables.Table) -> bytes:
         rec += s.ref(d.inn) + s.ref(d.zh) + s.ref(",".join(d.aliases))
         rec += s.ref(d.route) + s.ref(tables.ROUTE_ZH.get(d.route, ""))
         rec += s.ref(d.note_en) + s.ref(d.note_zh) + struct.pack("<B", KEYED[d.keyed_to])
+        rec += _product(s, t, d)
         rec += struct.pack("<B", len(d.standard)) + b"".join(_dose(s, x) for x in d.standard)
         rules = sorted(d.bands, key=lambda b: b.lo) + ([d.dialysis] if d.dialysis else [])
         rec += struct.pack("<B", len(rules)) + b"".join(_band(s, t, d, b) for b in rules)
@@ -149,9 +180,14 @@ def load_public(path: Path):
     return key
 
 
-def device_key_line(pub, name: str) -> str:
-    """The line the device's approver file holds for a key (firmware/signature.py)."""
-    return f"{key_id(pub).hex()} {pub.public_numbers().e} {_modulus(pub).hex()} {name}"
+def device_key_line(pub, name: str, role: str = "dev") -> str:
+    """The line the device's trusted-keys file holds for a key (firmware/signature.py).
+    role "approver" (`mmrenal table trust`) signs tables for patient use; "dev" (the
+    default: the simulator, the demo, benchmarks, tests) verifies, but every dose from
+    a table it signed shows the DRAFT banner."""
+    if role not in ("approver", "dev"):
+        raise BinError(f"key role {role!r}: approver or dev")
+    return f"{key_id(pub).hex()} {pub.public_numbers().e} {_modulus(pub).hex()} role:{role} {name}"
 
 
 def sign(data: bytes, private_key_path: Path) -> bytes:

@@ -20,7 +20,27 @@ KEYED = ("crcl", "egfr")
 POLICIES = ("actual", "ideal", "adjusted", "bmi", "pharmacy")
 # Words the device shows, in both languages (the binary carries both).
 FREQUENCY_ZH = {"": "", "daily": "每日", "every other day": "隔日", "weekly": "每周",
-                "every 2 weeks": "每2周", "every 3 weeks": "每3周", "once": "单次"}
+                "every 2 weeks": "每2周", "every 3 weeks": "每3周", "every 4 weeks": "每4周",
+                "once": "单次"}
+# The code the device compares a prescribed frequency with: the days from one dose to
+# the next (255: a single dose). firmware/dosing.py FREQUENCIES holds the same codes.
+FREQUENCY_CODE = {"": 0, "daily": 1, "every other day": 2, "weekly": 7, "every 2 weeks": 14,
+                  "every 3 weeks": 21, "every 4 weeks": 28, "once": 255}
+# Product forms: a whole number of capsules or tablets makes an oral dose; a dose from
+# vials is drawn up by volume, so any amount can be given.
+FORMS = ("", "capsule", "tablet", "vial")
+SOLID = ("capsule", "tablet")
+MAX_UNITS = 4  # capsules or tablets in one dose, at most (firmware/dosing.py MAX_UNITS)
+MAX_STRENGTHS = 8
+MAX_CYCLE = 56  # days in a treatment cycle, at most
+# Table-wide defaults of the dose check (docs/table-format.md), each a whole percent
+# above the rule's largest single dose.
+DEFAULT_TOLERANCE = 5
+DEFAULT_SOFT = 10
+DEFAULT_HARD = 100
+MAX_PCT = 500
+DEFAULT_FRESH_HOURS = 24
+DEFAULT_BSA_CAP = Decimal("2.2")
 TIMING_ZH = {"": "", "after dialysis": "透析后"}
 ROUTE_ZH = {"iv": "静脉注射", "sc": "皮下注射", "oral": "口服", "iv or sc": "静脉注射或皮下注射"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "tables" / "myeloma-renal.toml"
@@ -45,6 +65,8 @@ class Dose:
     regimen: str = ""
     frequency: str = ""
     scale: int = 0  # power of ten (cells: 8 means x 10^8)
+    cycle_days: list[tuple[int, int]] = field(default_factory=list)  # (first, last) runs
+    cycle_length: int = 0  # days in the cycle; 0: no cycle given
 
     def text(self) -> str:
         amt = f"{self.amount}" + (f"-{self.amount_max}" if self.amount_max is not None else "")
@@ -53,10 +75,43 @@ class Dose:
         scale = f" x 10^{self.scale}" if self.scale else ""
         reg = f"[{self.regimen}] " if self.regimen else ""
         freq = f" {self.frequency}" if self.frequency else ""
-        return f"{reg}{amt}{scale} {self.unit}{freq}"
+        cycle = f", {self.cycle_en()}" if self.cycle_length else ""
+        return f"{reg}{amt}{scale} {self.unit}{freq}{cycle}"
+
+    def cycle_en(self) -> str:
+        return cycle_text(self.cycle_days, self.cycle_length)[0]
 
     def ceiling(self) -> Decimal:
         return max(x for x in (self.amount, self.amount_max, self.amount_then) if x is not None)
+
+
+@dataclass
+class Limits:
+    """What the dose check allows above a rule's largest single dose, in whole percent,
+    and the body-surface-area cap of per-m2 doses (None: no cap). A field left None
+    takes the drug's value, then the table's."""
+
+    tolerance: int | None = None
+    soft: int | None = None
+    hard: int | None = None
+    bsa_cap: Decimal | None = None
+    bsa_cap_set: bool = False  # True when bsa_cap was written (None then means "none")
+
+    def over(self, base: Limits) -> Limits:
+        return Limits(base.tolerance if self.tolerance is None else self.tolerance,
+                      base.soft if self.soft is None else self.soft,
+                      base.hard if self.hard is None else self.hard,
+                      self.bsa_cap if self.bsa_cap_set else base.bsa_cap, True)
+
+
+@dataclass
+class Product:
+    """The drug's product: its form and strengths (mg), with their source."""
+
+    form: str
+    strengths: list[Decimal]
+    source: str
+    where: str
 
 
 @dataclass
@@ -73,6 +128,8 @@ class Band:
     dialysis: bool = False
     line: int = 0  # the band's header
     from_line: int = 0  # its `from =` line, where edge problems are reported
+    limits: Limits | None = None  # the dose check's own, when the rule sets any
+    where_zh: str = ""  # `where` for the Chinese screens, in the source's own Chinese terms
 
     def label(self, keyed_to: str) -> str:
         if self.dialysis:
@@ -98,6 +155,11 @@ class Drug:
     note_en: str = ""
     note_zh: str = ""
     line: int = 0
+    limits: Limits = field(default_factory=Limits)
+    product: Product | None = None
+    dosing_source: str = ""  # where frequencies, cycle days and regimens come from
+    dosing_where: str = ""
+    dosing_where_zh: str = ""
 
     def effective_doses(self, band: Band) -> list[Dose]:
         if band.status == "standard" and not band.doses:
@@ -119,6 +181,52 @@ class Table:
     weight_policy: str
     sources: dict[str, tuple[str, str]]
     drugs: list[Drug] = field(default_factory=list)
+    fresh_hours: int = DEFAULT_FRESH_HOURS
+    limits: Limits = field(default_factory=lambda: Limits(DEFAULT_TOLERANCE, DEFAULT_SOFT,
+                                                          DEFAULT_HARD, DEFAULT_BSA_CAP, True))
+
+    def rule_limits(self, drug: Drug, band: Band) -> Limits:
+        """The dose-check limits and BSA cap that apply to one rule."""
+        base = drug.limits.over(self.limits)
+        return band.limits.over(base) if band.limits else base
+
+
+def cycle_text(days: list[tuple[int, int]], length: int) -> tuple[str, str]:
+    """The words for cycle days, English and Chinese: ("days 1-21 of 28",
+    "28天周期第1-21天"); ("", "") when there is no cycle."""
+    if not length:
+        return "", ""
+    runs = [f"{a}-{b}" if b > a else f"{a}" for a, b in days]
+    word = "day" if len(days) == 1 and days[0][0] == days[0][1] else "days"
+    return f"{word} {', '.join(runs)} of {length}", f"{length}天周期第{'、'.join(runs)}天"
+
+
+def parse_cycle_days(text: str, length: int) -> list[tuple[int, int]]:
+    """'1-21' or '1, 8, 15' into runs of days; ValueError with the reason."""
+    runs: list[tuple[int, int]] = []
+    for part in text.split(","):
+        part = part.strip()
+        a, sep, b = part.partition("-")
+        if not a.strip().isdigit() or (sep and not b.strip().isdigit()):
+            raise ValueError(f"{part!r} is not a day or a run of days such as 1-21")
+        first = int(a)
+        last = int(b) if sep else first
+        if not 1 <= first <= last <= length:
+            raise ValueError(f"{part!r} is not within days 1-{length} of the cycle")
+        if runs and first <= runs[-1][1] + 1:
+            raise ValueError(f"{part!r} overlaps or joins the days before it (write days in "
+                             "ascending runs)")
+        runs.append((first, last))
+    return runs
+
+
+def makeable(amount: Decimal, strengths: list[Decimal], units: int = MAX_UNITS) -> bool:
+    """True if `amount` is a sum of at most `units` of the strengths (whole capsules)."""
+    if amount == 0:
+        return True
+    if units == 0:
+        return False
+    return any(s <= amount and makeable(amount - s, strengths, units - 1) for s in strengths)
 
 
 class _Lines:
@@ -180,7 +288,7 @@ def _doses(raw, problems, path, line, what) -> list[Dose]:
             problems.append(Problem(path, line, f"{what}: each dose is a table {{amount, unit}}"))
             continue
         unknown = set(d) - {"amount", "amount_max", "amount_then", "unit", "regimen", "frequency",
-                            "scale"}
+                            "scale", "cycle_days", "cycle_length"}
         if unknown:
             problems.append(Problem(path, line, f"{what}: unknown dose field(s) {sorted(unknown)}"))
         unit = d.get("unit")
@@ -200,11 +308,125 @@ def _doses(raw, problems, path, line, what) -> list[Dose]:
         if not isinstance(scale, int) or not 0 <= scale <= 12:
             problems.append(Problem(path, line, f"{what}: scale must be a whole power of ten 0-12"))
             scale = 0
-        out.append(Dose(amount, unit if unit in UNITS else "mg",
-                        _dec(d.get("amount_max"), problems, path, line, f"{what} amount_max"),
-                        _dec(d.get("amount_then"), problems, path, line, f"{what} amount_then"),
-                        str(d.get("regimen", "")), freq if freq in FREQUENCY_ZH else "", scale))
+        days, length = _cycle(d, problems, path, line, what)
+        dose = Dose(amount, unit if unit in UNITS else "mg",
+                    _dec(d.get("amount_max"), problems, path, line, f"{what} amount_max"),
+                    _dec(d.get("amount_then"), problems, path, line, f"{what} amount_then"),
+                    str(d.get("regimen", "")), freq if freq in FREQUENCY_ZH else "", scale,
+                    days, length)
+        if dose.ceiling() >= 1_000_000:
+            problems.append(Problem(path, line, f"{what}: {dose.text()} is not a dose (1,000,000 "
+                                                "or more)"))
+        out.append(dose)
     return out
+
+
+def _cycle(d, problems, path, line, what) -> tuple[list[tuple[int, int]], int]:
+    """A dose's cycle days and cycle length: both or neither."""
+    days, length = d.get("cycle_days"), d.get("cycle_length")
+    if days is None and length is None:
+        return [], 0
+    if days is None or length is None:
+        problems.append(Problem(path, line, f"{what}: cycle_days and cycle_length go together "
+                                            "(days 1-21 of a 28-day cycle: cycle_days = \"1-21\", "
+                                            "cycle_length = 28)"))
+        return [], 0
+    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_CYCLE:
+        problems.append(Problem(path, line, f"{what}: cycle_length must be a whole number of "
+                                            f"days 1-{MAX_CYCLE}"))
+        return [], 0
+    if not isinstance(days, str):
+        problems.append(Problem(path, line, f"{what}: cycle_days is text such as \"1-21\" or "
+                                            "\"1, 8, 15\""))
+        return [], 0
+    try:
+        return parse_cycle_days(days, length), length
+    except ValueError as e:
+        problems.append(Problem(path, line, f"{what}: cycle_days {e}"))
+        return [], 0
+
+
+def _pct(raw, key, problems, path, line, what, lo=0) -> int | None:
+    v = raw.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= MAX_PCT:
+        problems.append(Problem(path, line, f"{what}: {key} must be a whole percent {lo}-{MAX_PCT}"))
+        return None
+    return v
+
+
+def _limits(raw, problems, path, lines, start, what) -> Limits:
+    """The dose-check limits and BSA cap a [table], [[drug]] or band sets, if any."""
+    lim = Limits()
+    for key, attr in (("rounding_tolerance_pct", "tolerance"), ("soft_limit_pct", "soft"),
+                      ("hard_limit_pct", "hard")):
+        setattr(lim, attr, _pct(raw, key, problems, path, lines.key(start, key), what))
+    if lim.tolerance is not None and lim.tolerance > 50:
+        problems.append(Problem(path, lines.key(start, "rounding_tolerance_pct"),
+                                f"{what}: rounding_tolerance_pct above 50 is not rounding"))
+    if "bsa_cap" in raw:
+        lim.bsa_cap_set = True
+        cap = raw["bsa_cap"]
+        cline = lines.key(start, "bsa_cap")
+        if cap != "none":
+            lim.bsa_cap = _dec(cap, problems, path, cline, f"{what} bsa_cap")
+            if lim.bsa_cap is not None and (lim.bsa_cap * 100 != int(lim.bsa_cap * 100)
+                                            or not 1 <= lim.bsa_cap <= 3):
+                problems.append(Problem(path, cline, f"{what}: bsa_cap {cap!r} must be 1.00-3.00 "
+                                                     "m2 in steps of 0.01, or \"none\""))
+                lim.bsa_cap = None
+    return lim
+
+
+def _check_limits(lim: Limits, problems, path, line, what) -> None:
+    """The resolved limits must rise: tolerance <= soft limit <= hard limit."""
+    if lim.tolerance is not None and lim.soft is not None and lim.soft < lim.tolerance:
+        problems.append(Problem(path, line, f"{what}: soft limit {lim.soft}% is below the "
+                                            f"rounding tolerance {lim.tolerance}%"))
+    if lim.soft is not None and lim.hard is not None and lim.hard < lim.soft:
+        problems.append(Problem(path, line, f"{what}: hard limit {lim.hard}% is below the soft "
+                                            f"limit {lim.soft}%"))
+
+
+def _product(raw, problems, path, line, what, sources, route) -> Product | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, line, f"{what}: product is a table {{form, strengths_mg, "
+                                            "source, where}"))
+        return None
+    unknown = set(raw) - {"form", "strengths_mg", "source", "where"}
+    if unknown:
+        problems.append(Problem(path, line, f"{what}: unknown product field(s) {sorted(unknown)}"))
+    form = raw.get("form")
+    if form not in FORMS[1:]:
+        problems.append(Problem(path, line, f"{what}: product form {form!r} is not one of "
+                                            f"{', '.join(FORMS[1:])}"))
+        return None
+    if (route == "oral") != (form in SOLID):
+        problems.append(Problem(path, line, f"{what}: a {form} does not fit route {route!r}"))
+    strengths = []
+    for v in raw.get("strengths_mg") or []:
+        d = _dec(v, problems, path, line, f"{what} strength")
+        if d is not None:
+            if d == 0 or d * 100 != int(d * 100) or d > 100_000:
+                problems.append(Problem(path, line, f"{what}: strength {v!r} must be above 0 and "
+                                                    "at most 100000 mg, in steps of 0.01 mg"))
+            else:
+                strengths.append(d)
+    if not strengths or len(strengths) > MAX_STRENGTHS:
+        problems.append(Problem(path, line, f"{what}: product needs 1-{MAX_STRENGTHS} strengths_mg"))
+    elif strengths != sorted(set(strengths)):
+        problems.append(Problem(path, line, f"{what}: strengths_mg must rise, each once"))
+    source, where = raw.get("source"), raw.get("where")
+    if not source or not where:
+        problems.append(Problem(path, line, f"{what}: product strengths need their source and "
+                                            "where"))
+    elif source not in sources:
+        problems.append(Problem(path, line, f"{what}: product source {source!r} is not in "
+                                            "[sources]"))
+    return Product(form, strengths, str(source or ""), str(where or ""))
 
 
 def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, list[Problem]]:
@@ -260,10 +482,18 @@ def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, 
                   str(meta.get("title_zh", "")), eff or today, exp or today,
                   str(meta.get("author", "")), str(meta.get("approver", "")),
                   policy if policy in POLICIES else "actual", sources)
+    fresh = meta.get("fresh_hours", DEFAULT_FRESH_HOURS)
+    if isinstance(fresh, bool) or not isinstance(fresh, int) or not 1 <= fresh <= 168:
+        problems.append(Problem(p, lines.key(meta_line, "fresh_hours"),
+                                "[table] fresh_hours must be whole hours 1-168"))
+    else:
+        table.fresh_hours = fresh
+    table.limits = _limits(meta, problems, p, lines, meta_line, "[table]").over(table.limits)
+    _check_limits(table.limits, problems, p, meta_line, "[table]")
     names: dict[str, int] = {}
     for i, d in enumerate(raw.get("drug") or []):
         line = lines.drug_at[i] if i < len(lines.drug_at) else 0
-        drug = _load_drug(d, i, line, lines, p, problems, sources)
+        drug = _load_drug(d, i, line, lines, p, problems, sources, table)
         if drug is None:
             continue
         for name in [drug.inn, drug.zh, *drug.aliases]:
@@ -278,7 +508,7 @@ def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, 
     return table, problems
 
 
-def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
+def _load_drug(d, i, line, lines, p, problems, sources, table: Table) -> Drug | None:
     inn = d.get("inn")
     if not isinstance(inn, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", inn or ""):
         problems.append(Problem(p, line, f"drug inn {inn!r}: lower case letters, digits, hyphens"))
@@ -300,6 +530,23 @@ def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
     drug = Drug(inn, str(d.get("zh", "")), [str(a).lower() for a in d.get("aliases", [])],
                 str(route), keyed, standard, [], None, str(d.get("note_en", "")),
                 str(d.get("note_zh", "")), line)
+    drug.limits = _limits(d, problems, p, lines, line, inn)
+    drug.product = _product(d.get("product"), problems, p, lines.key(line, "product"), inn,
+                            sources, route)
+    drug.dosing_source = str(d.get("dosing_source", ""))
+    drug.dosing_where = str(d.get("dosing_where", ""))
+    drug.dosing_where_zh = str(d.get("dosing_where_zh", ""))
+    if bool(drug.dosing_source) != bool(drug.dosing_where):
+        problems.append(Problem(p, lines.key(line, "dosing_source"),
+                                f"{inn}: dosing_source and dosing_where go together"))
+    if bool(drug.dosing_where) != bool(drug.dosing_where_zh.strip()):
+        # the Chinese dose screen shows the schedule's source too: never in English only
+        problems.append(Problem(p, lines.key(line, "dosing_where"),
+                                f"{inn}: dosing_where and dosing_where_zh (its Chinese) go "
+                                "together"))
+    elif drug.dosing_source and drug.dosing_source not in sources:
+        problems.append(Problem(p, lines.key(line, "dosing_source"),
+                                f"{inn}: dosing_source {drug.dosing_source!r} is not in [sources]"))
     band_lines = lines.band_at[i] if i < len(lines.band_at) else []
     for j, b in enumerate(d.get("band") or []):
         bl = band_lines[j] if j < len(band_lines) else line
@@ -314,7 +561,31 @@ def _load_drug(d, i, line, lines, p, problems, sources) -> Drug | None:
         problems.append(Problem(p, line, f"{inn}: no [drug.dialysis] entry (dialysis is an input "
                                          "of its own; write status = \"uncertain\" if the source is silent)"))
     _check_bands(drug, p, problems)
+    _check_schedule(drug, table, p, problems, lines)
     return drug
+
+
+def _check_schedule(drug: Drug, table: Table, p: str, problems: list[Problem], lines) -> None:
+    """Cycle days need the source they come from; a capsule drug's doses must be
+    makeable from its capsules; every rule's limits must rise."""
+    rules = [*drug.bands, *([drug.dialysis] if drug.dialysis else [])]
+    doses = drug.standard + [d for b in rules for d in b.doses]
+    if any(d.cycle_length for d in doses) and not drug.dosing_source:
+        problems.append(Problem(p, drug.line, f"{drug.inn}: cycle days need the source they come "
+                                              "from (dosing_source and dosing_where)"))
+    prod = drug.product
+    if prod and prod.form in SOLID and prod.strengths:
+        for d in doses:
+            if d.unit != "mg":
+                continue
+            for amt in (d.amount, d.amount_max, d.amount_then):
+                if amt is not None and not makeable(amt, prod.strengths):
+                    problems.append(Problem(p, drug.line, f"{drug.inn}: {amt} mg is not made by at "
+                                                          f"most {MAX_UNITS} {prod.form}s of "
+                                                          f"{', '.join(map(str, prod.strengths))} mg"))
+    for b in rules:
+        _check_limits(table.rule_limits(drug, b), problems, p, b.line,
+                      f"{drug.inn} {b.label(drug.keyed_to)}")
 
 
 def _load_band(b, line, p, problems, sources, drug: Drug, lines: _Lines,
@@ -331,6 +602,11 @@ def _load_band(b, line, p, problems, sources, drug: Drug, lines: _Lines,
         problems.append(Problem(p, line, f"{what}: missing citation (source and where)"))
     elif source not in sources:
         problems.append(Problem(p, line, f"{what}: source {source!r} is not in [sources]"))
+    where_zh = b.get("where_zh")
+    if where and (not isinstance(where_zh, str) or not where_zh.strip()):
+        # a rule's citation is shown on the Chinese screens too: both languages or none
+        problems.append(Problem(p, lines.key(line, "where"), f"{what}: no Chinese citation "
+                                                            "(where_zh) for its where"))
     timing = b.get("timing", "")
     if timing not in TIMING_ZH:
         problems.append(Problem(p, line, f"{what}: unknown timing {timing!r}"))
@@ -348,6 +624,8 @@ def _load_band(b, line, p, problems, sources, drug: Drug, lines: _Lines,
                                                   "0.1 below 6553"))
     band = Band(lo, hi, status, doses, str(source or ""), str(where or ""), timing,
                 str(b.get("note_en", "")), str(b.get("note_zh", "")), dialysis, line, from_line)
+    band.limits = _limits(b, problems, p, lines, line, what)
+    band.where_zh = str(where_zh or "")
     if status == "uncertain" and doses:
         problems.append(Problem(p, dose_line, f"{what}: an uncertain band carries an amount "
                                               "(the device must never show a number for it)"))
@@ -395,7 +673,7 @@ def diff(old: Table, new: Table) -> list[str]:
     """What changed, rule by rule, in words an approver reads."""
     out = []
     for key in ("id", "version", "title_en", "title_zh", "effective", "expires", "author",
-                "approver", "weight_policy"):
+                "approver", "weight_policy", "fresh_hours", "limits"):
         a, b = getattr(old, key), getattr(new, key)
         if a != b:
             out.append(f"table {key}: {a} -> {b}")
@@ -411,7 +689,8 @@ def diff(old: Table, new: Table) -> list[str]:
         out.append(f"{inn}: drug added ({len(news[inn].bands)} bands)")
     for inn in sorted(set(olds) & set(news)):
         a, b = olds[inn], news[inn]
-        for attr in ("zh", "aliases", "route", "keyed_to", "note_en", "note_zh"):
+        for attr in ("zh", "aliases", "route", "keyed_to", "note_en", "note_zh", "limits",
+                     "product", "dosing_source", "dosing_where", "dosing_where_zh"):
             if getattr(a, attr) != getattr(b, attr):
                 out.append(f"{inn}: {attr} {getattr(a, attr)!r} -> {getattr(b, attr)!r}")
         if [d.text() for d in a.standard] != [d.text() for d in b.standard]:
@@ -436,4 +715,5 @@ def _doses_text(doses: list[Dose]) -> str:
 def _rule_text(drug: Drug, band: Band) -> str:
     dose = "" if band.status == "uncertain" else " " + _doses_text(drug.effective_doses(band))
     timing = f", {band.timing}" if band.timing else ""
-    return f"{band.status}{dose}{timing} [{band.source}: {band.where}]"
+    lim = f" {band.limits}" if band.limits and band.limits != Limits() else ""
+    return f"{band.status}{dose}{timing}{lim} [{band.source}: {band.where} / {band.where_zh}]"

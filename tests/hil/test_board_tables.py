@@ -219,3 +219,138 @@ def test_table_commands_on_the_board(trusted, signed_tables, tmp_path):
     res = subprocess.run([sys.executable, "-m", "mmrenal", "dose", "len", "--crcl", "25", "--port",
                           trusted.port, "--json"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and '"amount": 15.0' in res.stdout
+
+
+# --- the dose the board serves comes from its verified active table, always ------------
+
+
+def _sha8(data: bytes) -> str:
+    return _ident(data)[1][:8]
+
+
+def _tampered(version: int) -> bytes:
+    """The example table with lenalidomide at CrCl 15-29 at 150 mg instead of 15: the
+    same layout, so its bytes in the table buffer would read as a plausible dose."""
+    from decimal import Decimal
+
+    from mmrenal import tablebin, tables
+
+    table, _ = tables.load(tables.EXAMPLE)
+    table.version = version
+    band = next(b for d in table.drugs if d.inn == "lenalidomide" for b in d.bands if b.lo == 15)
+    band.doses[0].amount = Decimal("150")
+    return tablebin.compile_table(table)
+
+
+def _put(board, name: str, data: bytes, tmp_path) -> None:
+    """A file on the board's flash, then a soft reset (main.py serves again)."""
+    local = tmp_path / name
+    local.write_bytes(data)
+    res = board.mpremote("cp", str(local), f":{name}", "+", "soft-reset")
+    assert res.returncode == 0, res.stderr
+
+
+LEN_25 = {"op": "dose", "drug": "lenalidomide", "crcl": "25"}
+
+
+@pytest.mark.req("R-VTAB-01", "R-VTAB-02")
+def test_no_request_sequence_changes_the_verified_table(trusted, signed_tables, tmp_path):
+    """The reported defect on the board: files named by requests (a tampered table, the
+    same with a bad CRC, the slots themselves), reloads, refused and accepted
+    activations and power cuts, in a random order; after each, the active table is the
+    one installed, by SHA-256, and the dose is its 15 mg, never the tampered 150 mg."""
+    import random
+
+    board = trusted
+    deploy.flash_table(board.port, signed_tables.v1, force=True, **QUIET)
+    tampered = _tampered(1)
+    crc = bytearray(tampered)
+    crc[24] ^= 0x01
+    _put(board, "tampered.bin", tampered, tmp_path)
+    _put(board, "tampered-crc.bin", bytes(crc), tmp_path)
+    active = signed_tables.v1
+    rng = random.Random(13)
+    steps = ["path", "path", "reload", "install-good", "install-bad", "reboot"]
+    for i in range(24):
+        op = rng.choice(steps)
+        with board.device() as dev:
+            if op == "path":
+                for name in ("tampered.bin", "/tampered-crc.bin", "table_a.bin", "table_b.bin"):
+                    r = dev.request({**LEN_25, "table_path": name})
+                    assert (r["ok"], r["field"]) == (False, "table_path"), (i, r)
+            elif op == "reload":
+                assert dev.request({"op": "table_reload"})["ok"]
+        if op == "install-good":  # v1 and v2 in turn, forced: each is signed and intact
+            active = signed_tables.v2 if active == signed_tables.v1 else signed_tables.v1
+            deploy.flash_table(board.port, active, force=True, **QUIET)
+        elif op == "install-bad":
+            with pytest.raises(deploy.DeployError, match="refused the table"):
+                deploy.flash_table(board.port, rng.choice([tampered, bytes(crc)]), force=True, **QUIET)
+        elif op == "reboot":
+            if board.virtual:
+                board.control("power-cut")
+            else:
+                assert board.mpremote("soft-reset").returncode == 0
+        assert _active(board) == _ident(active), (i, op)
+        with board.device() as dev:
+            r = dev.request(LEN_25)
+        assert r["ok"] and r["doses"][0]["amount_x100"] == 1500, (i, op, r)
+        assert (r["table"]["verified"], r["table"]["sha8"]) == (True, _sha8(active)), (i, op)
+
+
+@pytest.mark.req("R-VTAB-02", "R-VTAB-03", "R-VTAB-04", "R-VTAB-05")
+def test_banner_and_approver_come_from_the_verifying_key(trusted, signed_tables, tmp_path):
+    """The session's key is a development key (tests make those): every dose carries
+    DRAFT. A key installed with `mmrenal table trust` is an approver's: no banner, and
+    the approver shown is that key's name, not the table's own approver text; expiry
+    then shows EXPIRED. `mmrenal dose --port` says the banner first."""
+    import subprocess
+
+    from mmrenal import tablebin
+
+    board = trusted
+
+    def mmrenal(*args):
+        res = subprocess.run([sys.executable, "-m", "mmrenal", *args], capture_output=True,
+                             text=True, timeout=60)
+        assert res.returncode == 0, res.stdout + res.stderr
+        return res.stdout
+
+    deploy.flash_table(board.port, signed_tables.v1, force=True, **QUIET)
+    with board.device() as dev:
+        t = dev.request(LEN_25)["table"]
+        st = dev.request({"op": "table_status"})
+    assert (t["banner"], t["approver"], t["sha8"]) == ("draft", "hil-approver", _sha8(signed_tables.v1))
+    info = st["slot_" + st["active_slot"]]
+    assert (info["approver"], info["approver_role"], info["banner"]) == ("hil-approver", "dev", "draft")
+    assert info["approver_claim"] == "to be approved by the institution's pharmacist"
+    text = mmrenal("dose", "len", "--crcl", "25", "--port", board.port)
+    assert text.splitlines()[0] == ("WARNING: DRAFT TABLE: not for patients "
+                                    "(signed with a development key)"), text
+
+    priv, pub = tablebin.keygen(tmp_path / "keys", "pharmacy")
+    out = mmrenal("table", "trust", str(pub), "--port", board.port, "--name", "Pharmacy Lead")
+    kid = tablebin.key_id(tablebin.load_public(pub)).hex()
+    assert f"trusted approver key {kid} (Pharmacy Lead)" in out
+    approved = tablebin.sign(signed_tables.unsigned, priv)
+    deploy.flash_table(board.port, approved, force=True, **QUIET)
+    try:
+        board.control("set-clock 2026-11-26T08:00:00")
+        with board.device() as dev:
+            t = dev.request(LEN_25)["table"]
+        assert (t["banner"], t["approver"], t["verified"]) == ("", "Pharmacy Lead", True)
+        text = mmrenal("dose", "len", "--crcl", "25", "--port", board.port)
+        assert "WARNING" not in text
+        assert f"sha {_sha8(approved)}, approver Pharmacy Lead" in text
+        show = mmrenal("table", "show", "--port", board.port)
+        assert f"approver Pharmacy Lead (key {kid}; the table's own text: to be approved" in show
+        board.control("set-clock 2028-01-01T08:00:00")
+        with board.device() as dev:
+            assert dev.request(LEN_25)["table"]["banner"] == "expired"
+        text = mmrenal("dose", "len", "--crcl", "25", "--port", board.port)
+        assert text.splitlines()[0].startswith("WARNING: TABLE EXPIRED"), text
+        board.control("set-clock 2026-06-01T08:00:00")
+        with board.device() as dev:
+            assert dev.request(LEN_25)["table"]["banner"] == "not_effective"
+    finally:
+        board.control("set-clock 2026-11-26T08:00:00")

@@ -144,3 +144,16 @@ def test_cli_on_board_prints_what_local_engine_prints(deployed, engine):
     # Pass or fail depends on the clock and table earlier tests left on the session's board;
     # tests/hil/test_doctor.py sets both and checks each outcome.
     assert doc.returncode in (0, 1) and "free heap" in doc.stdout, doc.stdout + doc.stderr
+
+
+@pytest.mark.req("R-VTAB-01")
+def test_board_refuses_table_files_named_by_a_request(deployed):
+    """A board doses only from its verified active table: a request naming any file
+    (a slot, a missing one, not even a path) is refused before anything is read."""
+    with deployed.device() as dev:
+        for path in ("table_a.bin", "table_b.bin", "/table_a.bin", "main.py", "nothing.bin", 7, ""):
+            for op in ("dose", "drugs"):
+                r = dev.request({"op": op, "drug": "lenalidomide", "crcl": "25", "table_path": path})
+                assert (r["ok"], r["field"]) == (False, "table_path"), (path, op, r)
+                assert "doses" not in r and "drugs" not in r
+        assert dev.request({"op": "version"})["ok"]  # still serving
