@@ -6,8 +6,13 @@ the tracker keeps the baseline (the last involved value at or before treatment s
 and the most recent RING samples, so adding a sample costs the same however long the
 history: nothing is re-read from flash.
 
+The day-21 status is worked out afresh from every sample kept (and the baseline) each
+time it is asked, never remembered: a value that reached the target and then rose
+again (a rebound after an extracorporeal session, a rise after day 21) reads "not on
+track", with the reason. A rise smaller than the assay imprecision (15%) is not a trend.
+
 Units: FLC in 0.01 mg/L, times in minutes since 2000-01-01, percentages in 0.1
-percentage points, half-life in 0.1 h, the kappa/lambda ratio in 0.001. The half-life
+percentage points, half-life in 0.1 h (and 0.01 h), the kappa/lambda ratio in 0.001. The half-life
 is a least-squares fit of log2(FLC) against time (log2 in Q10, time in 0.1 h), with
 sums of centred terms divided by n as they are added so that every value stays a small
 int; r^2 (in 0.001) says how well the fit holds.
@@ -15,6 +20,7 @@ int; r^2 (in 0.001) says how well the fit holds.
 
 from array import array
 
+import fmt
 from fixmath import exp2_q24, log2_q24, ratio, smuldiv
 from limits import InputError
 
@@ -40,6 +46,12 @@ IMPRECISION = const(150)  # 15.0%: a smaller change is not a trend
 WINDOW = const(60 * 1440)  # the fit looks at most 60 days back
 NORMAL_RATIO = (260, 1650)
 RENAL_RATIO = (370, 3100)
+# Why the day-21 status is what it is (kinetics()["on_track_reason"]); the screens and
+# the host show the words of ui_text.T["flc_r_" + reason].
+ON_TRACK_REASONS = ("reached", "projected")
+OFF_TRACK_REASONS = ("rebound_after_session", "rising_after_day21", "rising", "above_target",
+                     "reached_late", "missed", "projected_late", "not_falling")
+UNKNOWN_REASONS = ("no_start", "no_baseline", "too_few")
 
 
 def check_code(code):
@@ -77,8 +89,11 @@ class Patient:
         self.labs = [""] * RING
         self.n = 0  # samples in the ring, oldest first
         self.count = 0  # samples ever added
-        self.reached_at = -1  # first time the reduction reached 60%
+        # The earliest sample at the 60% target: a fact of the history (kept when that
+        # sample has left the ring), never the status itself (see day21()).
+        self.reached_at = -1
         self.sessions = []  # (kind, start, end)
+        self.episode = 1  # the bed's occupant: 2 after the first new person in this bed
 
     def involved_at(self, i):
         return self.kappa[i] if self.involved == KAPPA else self.lam[i]
@@ -110,13 +125,16 @@ class Patient:
         self.n = n + 1
         self.count += 1
         v = kappa if self.involved == KAPPA else lam
+        old = self.baseline()
         if self.first_t < 0 or t < self.first_t:
             self.first_t, self.first_v, self.first_lab = t, v, lab
         if self.t0 and t <= self.t0 and t >= self.base_t:
             self.base_t, self.base_v, self.base_lab = t, v, lab
         b = self.baseline()
-        if b and t > self.base_or_first_t() and self.reached_at < 0:
-            if v * 5 <= b * 2:  # at most 40% of baseline left
+        if b != old:
+            self.find_reached()  # measured against another baseline now
+        elif b and t > self.base_or_first_t() and v * 5 <= b * 2:  # at most 40% left
+            if self.reached_at < 0 or t < self.reached_at:
                 self.reached_at = t
 
     def set_start(self, t0):
@@ -124,17 +142,24 @@ class Patient:
         self.t0 = t0
         self.base_t = -1
         self.base_v = 0
-        self.reached_at = -1
         for i in range(self.n):
             if self.times[i] <= t0:
                 self.base_t = self.times[i]
                 self.base_v = self.involved_at(i)
                 self.base_lab = self.labs[i]
+        self.find_reached()
+
+    def find_reached(self):
+        """The earliest sample in the ring at the 60% target of the current baseline."""
+        self.reached_at = -1
         b = self.baseline()
+        if not b:
+            return
+        after = self.base_or_first_t()
         for i in range(self.n):
-            if b and self.times[i] > t0 and self.involved_at(i) * 5 <= b * 2:
+            if self.times[i] > after and self.involved_at(i) * 5 <= b * 2:
                 self.reached_at = self.times[i]
-                break
+                return
 
     def baseline(self):
         if self.t0:
@@ -148,6 +173,18 @@ class Patient:
         if len(self.sessions) >= MAX_SESSIONS:
             self.sessions.pop(0)
         self.sessions.append((kind, start, end or start))
+
+
+def two_figures(x100):
+    """A positive value in hundredths as text with two significant figures:
+    85 -> '0.85', 420 -> '4.2', 1236 -> '12', 12360 -> '120' (a half-life in 0.01 h)."""
+    step = 1
+    while x100 * 2 >= step * 199:  # at this step it would round to three digits
+        step *= 10
+    v = (x100 + step // 2) // step
+    if step >= 100:
+        return str(v * (step // 100))
+    return fmt.fixed(v, 2 if step == 1 else 1)
 
 
 def change_x10(old, new):
@@ -205,18 +242,19 @@ def fit(p, since):
     if syy:
         b1000 = ratio(-sxy if sxy < 0 else sxy, 1000, sxx, 1)
         r2 = ratio(b1000, -sxy if sxy < 0 else sxy, syy, 1)
-    half = 0
+    half = half100 = 0
     if sxy < 0 and ratio(sxx, 1024, 1000000, 1) < -sxy:  # falling, half-life < 100,000 h
         half = ratio(sxx, 1024, -sxy, 1)
+        half100 = ratio(sxx, 10240, -sxy, 1)  # 0.01 h, for "0.85 h"
     # The fitted log2 value at the latest sample (Q10, relative to the first point).
     y_last = ym + smuldiv(sxy, (last - first) // 6 - tm, sxx)
-    return n, half, r2, first, y0, y_last
+    return n, half, r2, first, y0, y_last, half100
 
 
 def kinetics(p, now):
     """Everything the FLC screen and the host report show, as a dict of integers."""
     out = {"patient": p.code, "involved": CHAINS[p.involved], "samples": p.count,
-           "treatment_start": p.t0 or None}
+           "treatment_start": p.t0 or None, "episode": p.episode}
     if not p.n:
         return out
     i = p.n - 1
@@ -247,34 +285,80 @@ def kinetics(p, now):
     f = fit(p, (p.t0 + 1) if p.t0 else 0)
     out["reached_60_at"] = p.reached_at if p.reached_at >= 0 else None
     out["half_life_x10"] = None
+    out["half_life_x100"] = None
+    out["fit_points"] = None  # fewer than 3 samples for the fit: "not enough data"
     out["projected_60"] = None
     if f:
-        n, half, r2, first, y0, y_last = f
+        n, half, r2, first, y0, y_last, half100 = f
         out["fit_points"] = n
         out["fit_r2_x1000"] = r2
         out["fit_from"] = first
         out["fit_latest_x100"] = exp2_q24((y_last + y0) << 14)  # the fitted value now
         out["half_life_x10"] = half or None
-        if base and half and p.reached_at < 0:
+        out["half_life_x100"] = half100 or None
+        if base and half and latest * 5 > base * 2:  # not at the target now: when?
             y60 = (log2_q24(ratio(base, 2, 5, 1)) >> 14) - y0
             if y_last > y60:
                 tenths = ratio(y_last - y60, half, 1024, 1)  # 0.1 h to the target
                 out["projected_60"] = p.times[i] + tenths * 6
-    on_track = None
-    if p.t0 and base:
-        day21 = p.t0 + 21 * DAY
-        if p.reached_at >= 0:
-            on_track = p.reached_at <= day21
-        elif p.times[i] >= day21:
-            on_track = False
-        elif out["projected_60"] is not None:
-            on_track = out["projected_60"] <= day21
-        else:
-            on_track = False
+            else:  # the fitted line is there already (the latest sample is noise above it)
+                out["projected_60"] = p.times[i]
+    on_track, why = day21(p, out["projected_60"], f is not None)
     out["on_track_day21"] = on_track
+    out["on_track_reason"] = why
+    # The involved chain is the clonal one, high at diagnosis: a sample with it below
+    # the other chain may mean the chain (or the values) were entered the wrong way round.
+    doubt = 0
+    for j in range(p.n):
+        if p.involved_at(j) < (p.lam[j] if p.involved == KAPPA else p.kappa[j]):
+            doubt += 1
+    out["chain_doubt"] = doubt
     out["sessions"] = sessions(p)
     out["now"] = now
     return out
+
+
+def day21(p, projected, fitted):
+    """(on_track, reason) for a 60% reduction by treatment start + 21 days: True, False
+    or None (cannot be judged), worked out from the samples kept and the baseline each
+    time, so nothing reached once stays "on track" after the value rose again."""
+    if not p.t0:
+        return None, "no_start"
+    b = p.baseline()
+    if not b:
+        return None, "no_baseline"
+    i = p.n - 1
+    last = p.times[i]
+    if last <= p.t0:
+        return None, "too_few"
+    day21 = p.t0 + 21 * DAY
+    v = p.involved_at(i)
+    # The lowest value since treatment start before the latest (the baseline counts),
+    # and the time of the sample before it: a session after that made the low point.
+    low = b
+    since = p.base_t
+    before = p.base_t
+    for j in range(i):
+        t = p.times[j]
+        if t > p.t0 and p.involved_at(j) < low:
+            low = p.involved_at(j)
+            since = before
+        before = t
+    if change_x10(low, v) >= IMPRECISION:  # risen from the low by more than the assay noise
+        for kind, start, end in p.sessions:
+            if kind in SESSION_KINDS and end > since and start < last:
+                return False, "rebound_after_session"
+        return False, ("rising_after_day21" if last > day21 else "rising")
+    reached = p.reached_at
+    if v * 5 <= b * 2:  # at the target now
+        return (True, "reached") if 0 <= reached <= day21 else (False, "reached_late")
+    if 0 <= reached <= day21:
+        return False, "above_target"  # reached in time, above it again
+    if last >= day21:
+        return False, "missed"
+    if projected is None:
+        return (False, "not_falling") if fitted else (None, "too_few")
+    return (True, "projected") if projected <= day21 else (False, "projected_late")
 
 
 def sessions(p):

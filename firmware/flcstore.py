@@ -5,6 +5,12 @@ Records are acknowledged only once durable (journal.append). Entry limits refuse
 value outside its range with the field named; a sample dated before the patient's
 latest one is refused unless sent again with confirm, so a typing slip in the date
 cannot slip into the trend unnoticed.
+
+A bed code names a bed, and beds get new occupants: registering a code that exists is
+refused unless it is asked for as a new episode (a new person in this bed). The
+episode record starts a fresh tracker for the code; the earlier person's records stay
+in the journal (pulled to the host, marked with their episode) but are never replayed
+into the new person's trend or creatinine series, and are not kept in memory.
 """
 
 import struct
@@ -22,11 +28,12 @@ T_PATIENT = 1
 T_SAMPLE = 2
 T_EVENT = 3
 T_SCR = 4
+T_EPISODE = 5  # a new person under an existing code: same payload as T_PATIENT
 # What an add_* returns instead of a sequence number when the same record is already
 # there: a host that lost the answer to a durable append and sends it again gets "ok"
 # and no second copy in the trend.
 REPEAT = -1
-TYPE_NAMES = ("", "patient", "sample", "event", "creatinine")
+TYPE_NAMES = ("", "patient", "sample", "event", "creatinine", "episode")
 
 
 def _keep_all(seq, rtype, payload):
@@ -79,6 +86,17 @@ class Tracker:
                 p = flc.Patient(pid, code, involved, t0)
                 self.by_pid.append(p)
                 self.patients[code] = p
+        elif rtype == T_EPISODE:
+            pid, involved, t0 = struct.unpack_from("<BBI", payload, 0)
+            if pid < len(self.by_pid):
+                old = self.by_pid[pid]
+                # A fresh tracker: the earlier person's samples, sessions and creatinine
+                # are dropped from memory here (they stay in the journal).
+                p = flc.Patient(pid, old.code, involved, t0)
+                p.episode = old.episode + 1
+                self.by_pid[pid] = p
+                self.patients[old.code] = p
+                self.creatinine.pop(old.code, None)
         elif rtype == T_SAMPLE:
             pid, t, k, lam = struct.unpack_from("<BIII", payload, 0)
             if pid < len(self.by_pid):
@@ -121,25 +139,33 @@ class Tracker:
             raise InputError("patient", repr(code) + " is not registered on this device")
         return p
 
-    def add_patient(self, code, involved, t0):
+    def check_new(self, code):
+        """Refuse a code that could be a name, or a new code on a full device (the
+        screens ask this before asking for the chain)."""
         flc.check_code(code)
+        if code not in self.patients and len(self.by_pid) >= MAX_PATIENTS:
+            raise InputError("patient", "the device holds " + str(MAX_PATIENTS)
+                             + " patients at most")
+
+    def add_patient(self, code, involved, t0, new_episode=False):
+        """Register a code, or with new_episode a new person under a code in use."""
+        self.check_new(code)
         if involved not in (0, 1):
-            raise InputError("involved", "kappa or lambda")
+            raise InputError("involved", "kappa or lambda: choose the involved chain")
         if t0:
             check(MINUTES, t0)
         p = self.patients.get(code)
         if p is None:
-            if len(self.by_pid) >= MAX_PATIENTS:
-                raise InputError("patient", "the device holds " + str(MAX_PATIENTS)
-                                 + " patients at most")
-            pid = len(self.by_pid)
-        else:
-            if p.involved != involved:
-                raise InputError("involved", code + " is already recorded as "
-                                 + flc.CHAINS[p.involved])
-            pid = p.pid
-        return self._record(T_PATIENT, struct.pack("<BBI", pid, involved, t0 or 0)
-                            + code.encode())
+            return self._record(T_PATIENT, struct.pack("<BBI", len(self.by_pid), involved, t0 or 0)
+                                + code.encode())
+        if not new_episode:
+            raise InputError("patient", code + " is already registered (" + flc.CHAINS[p.involved]
+                             + ", " + str(p.count) + " samples): a new person in this bed "
+                             "needs new_episode; nothing was written")
+        if (p.episode > 1 and not p.count and not p.sessions and p.involved == involved
+                and p.t0 == (t0 or 0) and not self.creatinine.get(code)):
+            return REPEAT  # this new episode is there and still empty: a retry
+        return self._record(T_EPISODE, struct.pack("<BBI", p.pid, involved, t0 or 0) + code.encode())
 
     def add_sample(self, code, t, kappa, lam, lab, confirm):
         p = self.patient(code)
@@ -182,23 +208,28 @@ class Tracker:
     def pull(self, since, limit):
         """Records with seq > since, at most `limit`, as lists a host can store."""
         out = []
+        episode = [1] * len(self.by_pid)  # each code's occupant as the scan goes
 
         def visit(seq, rtype, payload):
-            if seq <= since or len(out) >= limit:
+            pid = payload[0]
+            if rtype == T_EPISODE and pid < len(episode):
+                episode[pid] += 1  # counted on every record, pulled or not
+            if seq <= since or len(out) >= limit or pid >= len(episode):
                 return
-            if rtype == T_PATIENT:
+            code = self.by_pid[pid].code
+            ep = episode[pid]
+            if rtype == T_PATIENT or rtype == T_EPISODE:
                 pid, involved, t0 = struct.unpack_from("<BBI", payload, 0)
-                out.append([seq, "patient", self.by_pid[pid].code, flc.CHAINS[involved], t0])
+                out.append([seq, TYPE_NAMES[rtype], code, flc.CHAINS[involved], t0, ep])
             elif rtype == T_SAMPLE:
                 pid, t, k, lam = struct.unpack_from("<BIII", payload, 0)
-                out.append([seq, "sample", self.by_pid[pid].code, t, k, lam,
-                            str(bytes(payload[13:]), "utf-8")])
+                out.append([seq, "sample", code, t, k, lam, str(bytes(payload[13:]), "utf-8"), ep])
             elif rtype == T_EVENT:
                 pid, kind, start, end = struct.unpack_from("<BBII", payload, 0)
-                out.append([seq, "event", self.by_pid[pid].code, flc.EVENTS[kind], start, end])
+                out.append([seq, "event", code, flc.EVENTS[kind], start, end, ep])
             elif rtype == T_SCR:
                 pid, t, nmol = struct.unpack_from("<BII", payload, 0)
-                out.append([seq, "creatinine", self.by_pid[pid].code, t, nmol])
+                out.append([seq, "creatinine", code, t, nmol, ep])
 
         if self.journal:
             self.journal.scan(visit)

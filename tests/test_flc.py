@@ -354,3 +354,272 @@ def test_a_repeated_record_is_not_written_twice(tmp_path):
     replay.boot()
     p = replay.patient("BED-9")
     assert p.count == 3 and len(p.sessions) == 1 and len(replay.creatinine["BED-9"]) == 1
+
+
+# --- issue 13: the FLC tracker says the truth on every sample -------------------------
+
+D = 1440
+T0 = 14_000_000
+
+
+def _scenario(eng, involved, samples, sessions=(), code="ST-1"):
+    """One patient on the engine's scratch tracker (a new person under `code` each
+    time, so scenarios never mix): treatment start T0, samples (day, involved mg/L,
+    uninvolved mg/L), sessions (kind, start day, hours); returns the kinetics."""
+    base = {"patient": code, "scratch": True}
+    r = eng.request({"op": "flc_patient", "involved": involved, "start": T0, "new_episode": True,
+                     **base})
+    assert r["ok"], r
+    other = "lambda" if involved == "kappa" else "kappa"
+    for day, inv, unin in samples:
+        r = eng.request({"op": "flc_sample", "time": T0 + round(day * D), involved: str(inv),
+                         other: str(unin), "lab": "L1", "confirm": True, **base})
+        assert r["ok"], r
+    for kind, day, hours in sessions:
+        r = eng.request({"op": "flc_event", "event": kind, "start": T0 + round(day * D),
+                         "end": T0 + round(day * D) + hours * 60, **base})
+        assert r["ok"], r
+    return eng.request({"op": "flc_kinetics", **base})
+
+
+# Baseline 1000 mg/L the day before treatment; 60% reduction = 400 mg/L or less.
+REACHED = [(-1, 1000, 12), (2, 700, 12), (4, 450, 12), (5.2, 380, 12)]
+
+
+@pytest.mark.req("R-FLCT-01")
+def test_on_track_is_worked_out_afresh_not_latched(engines):
+    """Reached by day 5, then a rebound after a high cut-off session: not on track, on
+    both interpreters; a later fall to below the low point is on track again."""
+    for eng in engines.values():
+        k = _scenario(eng, "kappa", REACHED)
+        assert (k["on_track_day21"], k["on_track_reason"]) == (True, "reached")
+        # Session on day 6 (pre 360, post 200), then the tissue refills the plasma: 320 (+60%).
+        session = REACHED + [(5.9, 360, 12), (6.3, 200, 12), (8, 320, 12)]
+        k = _scenario(eng, "kappa", session, [("hco_hd", 6, 5)])
+        assert k["reached_60_at"] == T0 + round(5.2 * D)  # the history is kept ...
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "rebound_after_session")
+        k = _scenario(eng, "kappa", session + [(10, 190, 12)], [("hco_hd", 6, 5)])
+        assert (k["on_track_day21"], k["on_track_reason"]) == (True, "reached")
+
+
+@pytest.mark.req("R-FLCT-01")
+def test_a_rise_after_day_21_or_without_a_session(engines):
+    for eng in engines.values():
+        k = _scenario(eng, "lambda", REACHED + [(15, 200, 12), (24, 300, 12)])  # +50% after day 21
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "rising_after_day21")
+        k = _scenario(eng, "lambda", REACHED + [(7, 200, 12), (9, 260, 12)])  # +30% on day 9
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "rising")
+        # A rise from the baseline itself with the first sample after the start.
+        k = _scenario(eng, "lambda", [(-1, 1000, 12), (1, 1200, 12)])
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "rising")
+
+
+@pytest.mark.req("R-FLCT-01", "R-FLC-06")
+def test_a_rise_within_the_assay_imprecision_is_not_a_trend(engines):
+    for eng in engines.values():
+        # 200 -> 228 mg/L is +14%: below the 15% imprecision, still at the target.
+        k = _scenario(eng, "kappa", REACHED + [(7, 200, 12), (9, 228, 12)])
+        assert (k["on_track_day21"], k["on_track_reason"]) == (True, "reached")
+        k = _scenario(eng, "kappa", REACHED + [(7, 200, 12), (9, 232, 12)])  # +16%
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "rising")
+
+
+@pytest.mark.req("R-FLCT-01")
+def test_day21_reasons_when_not_reached(engines):
+    for eng in engines.values():
+        # Falling, projected: halving every 4 days reaches 40% on day 5.3.
+        fall = [(-1, 1000, 12)] + [(d, round(1000 * 2 ** (-d / 4)), 12) for d in (1, 2, 3)]
+        k = _scenario(eng, "kappa", fall)
+        assert (k["on_track_day21"], k["on_track_reason"]) == (True, "projected")
+        # Halving every 20 days: 40% only on day 26.
+        slow = [(-1, 1000, 12)] + [(d, round(1000 * 2 ** (-d / 20)), 12) for d in (1, 2, 3)]
+        k = _scenario(eng, "kappa", slow)
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "projected_late")
+        k = _scenario(eng, "kappa", slow + [(22, 480, 12)])
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "missed")
+        k = _scenario(eng, "kappa", slow + [(23, 390, 12)])
+        assert (k["on_track_day21"], k["on_track_reason"]) == (False, "reached_late")
+        k = _scenario(eng, "kappa", [(-1, 1000, 12), (1, 900, 12)])  # one sample after the start
+        assert (k["on_track_day21"], k["on_track_reason"]) == (None, "too_few")
+        assert k["fit_points"] is None and k["half_life_x10"] is None
+
+
+@pytest.mark.req("R-FLCT-03")
+def test_involved_below_the_other_chain_is_counted(engines):
+    for eng in engines.values():
+        k = _scenario(eng, "kappa", [(-1, 1000, 12), (1, 14, 900), (2, 600, 12)])
+        assert k["chain_doubt"] == 1
+        k = _scenario(eng, "lambda", [(-1, 1000, 12), (1, 700, 12)])
+        assert k["chain_doubt"] == 0
+
+
+@pytest.mark.req("R-FLCT-04")
+def test_half_life_in_two_significant_figures():
+    cases = {85: "0.85", 99: "0.99", 420: "4.2", 995: "10", 1236: "12", 9949: "99",
+             12360: "120", 123600: "1200"}
+    assert {x: flc.two_figures(x) for x in cases} == cases
+    tr = flcstore.Tracker(None)
+    tr.boot()
+    tr.add_patient("BED-2", 0, T0)
+    for h, v in ((0, 160000), (2, 80000), (4, 40000)):  # halving every 2 h exactly
+        tr.add_sample("BED-2", T0 + 60 + h * 60, v, 1000, "L1", False)
+    k = flc.kinetics(tr.patient("BED-2"), 0)
+    # 0.01 h for the short ones (within the fit's 1%), shown as "2.0 h".
+    assert k["half_life_x10"] == 20 and abs(k["half_life_x100"] - 200) <= 2
+    assert flc.two_figures(k["half_life_x100"]) == "2.0"
+
+
+def _episode_tracker(path):
+    tr = flcstore.Tracker(str(path))
+    tr.boot()
+    tr.add_patient("BED-12", 0, T0)
+    for d, v in ((-1, 184000), (1, 90000), (3, 40000)):
+        tr.add_sample("BED-12", T0 + d * D, v, 1850, "LAB-1", False)
+    tr.add_event("BED-12", 2, T0 + D, T0 + D + 240)
+    tr.add_creatinine("BED-12", T0 + D, 300000)
+    tr.add_patient("BED-7", 1, 0)
+    return tr
+
+
+@pytest.mark.req("R-FLCT-06")
+def test_a_new_person_in_a_bed_starts_a_new_episode(tmp_path):
+    import gc
+
+    limits = load("limits")
+    path = tmp_path / "flc.jnl"
+    tr = _episode_tracker(path)
+    size = path.stat().st_size
+    with pytest.raises(limits.InputError) as e:  # the same code again: refused, nothing written
+        tr.add_patient("BED-12", 1, 0)
+    assert e.value.field == "patient" and "new_episode" in e.value.message
+    assert path.stat().st_size == size and tr.patient("BED-12").count == 3
+    del e  # its traceback holds the earlier person's tracker (add_patient's locals)
+    assert tr.add_patient("BED-12", 1, T0 + 30 * D, True) > 0
+    assert tr.add_patient("BED-12", 1, T0 + 30 * D, True) == flcstore.REPEAT  # a retry: no third
+    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB-2", False)
+    for t in (tr, flcstore.Tracker(str(path))):
+        t.boot() if t is not tr else None
+        p = t.patient("BED-12")
+        # Only the new person: one sample, no sessions, no creatinine, their own chain.
+        assert (p.episode, p.count, p.n, p.involved, p.t0) == (2, 1, 1, 1, T0 + 30 * D)
+        assert p.sessions == [] and "BED-12" not in t.creatinine
+        assert [q.code for q in t.by_pid] == ["BED-12", "BED-7"]  # one bed, not a 3rd patient
+        k = flc.kinetics(p, 0)
+        assert (k["samples"], k["baseline_x100"], k["episode"]) == (1, None, 2)
+    gc.collect()
+    # The replayed tracker keeps no tracker of the earlier person (bounded memory).
+    live = [o for o in gc.get_objects() if isinstance(o, flc.Patient) and o.code == "BED-12"]
+    assert sorted(o.episode for o in live) == [2, 2]  # tr's and the replay's, nothing else
+    # Nothing is deleted: every record is pulled, each with its person's episode.
+    got = t.pull(0, 100)
+    assert [(r[1], r[2], r[-1]) for r in got] == [
+        ("patient", "BED-12", 1), ("sample", "BED-12", 1), ("sample", "BED-12", 1),
+        ("sample", "BED-12", 1), ("event", "BED-12", 1), ("creatinine", "BED-12", 1),
+        ("patient", "BED-7", 1), ("episode", "BED-12", 2), ("sample", "BED-12", 2)]
+    assert [r[-1] for r in t.pull(7, 100)] == [2, 2]  # counted from the start, pulled later
+
+
+@pytest.mark.req("R-FLCT-06", "R-FLCT-07")
+def test_protocol_refuses_a_code_in_use_unless_new_episode(engines):
+    for eng in engines.values():
+        base = {"patient": "EP-3", "scratch": True}
+        r = eng.request({"op": "flc_patient", **base})  # no chain: never assumed
+        assert r["ok"] is False and r["field"] == "involved"
+        if eng.request({"op": "flc_kinetics", **base}).get("ok"):
+            pytest.fail("EP-3 already on the scratch tracker: use another code")
+        assert eng.request({"op": "flc_patient", "involved": "kappa", "start": T0, **base})["ok"]
+        assert eng.request({"op": "flc_sample", "time": T0 + D, "kappa": "900", "lambda": "12",
+                            **base})["ok"]
+        assert eng.request({"op": "flc_creatinine", "time": T0 + D, "scr": "3.0",
+                            "scr_unit": "mg/dL", **base})["ok"]
+        r = eng.request({"op": "flc_patient", "involved": "kappa", "start": T0, **base})
+        assert r["ok"] is False and r["field"] == "patient" and "new_episode" in r["error"]
+        r = eng.request({"op": "flc_patient", "involved": "lambda", "new_episode": "yes", **base})
+        assert r["ok"] is False and r["field"] == "new_episode"
+        assert eng.request({"op": "flc_patient", "involved": "lambda", "new_episode": True, **base})["ok"]
+        k = eng.request({"op": "flc_kinetics", **base})
+        assert (k["episode"], k["samples"], k["involved"], k["creatinine_samples"]) == (2, 0, "lambda", 0)
+        listed = [row for row in eng.request({"op": "flc_list", "scratch": True})["patient_list"]
+                  if row[0] == "EP-3"]
+        assert len(listed) == 1 and listed[0][5] == 2
+
+
+@pytest.mark.req("R-FLCT-06")
+def test_pull_writes_each_person_in_a_bed_to_files_of_their_own(tmp_path):
+    from mmrenal import flc_cmds
+
+    tr = _episode_tracker(tmp_path / "flc.jnl")
+    tr.add_patient("BED-12", 1, T0 + 30 * D, True)
+    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB-2", False)
+    records = [flc_cmds._record_dict(r) for r in tr.pull(0, 100)]  # as `flc pull` stores them
+    out = tmp_path / "ward"
+    out.mkdir()
+    flc_cmds.write_patient_files(out, records)
+    assert sorted(p.name for p in out.iterdir()) == ["BED-12.csv", "BED-12.e2.csv", "BED-12.e2.json",
+                                                      "BED-12.json", "BED-7.csv", "BED-7.json"]
+    first = (out / "BED-12.csv").read_text().splitlines()
+    second = (out / "BED-12.e2.csv").read_text().splitlines()
+    assert [r.split(",")[1] for r in first[1:] if r.split(",")[1]] == ["1840.00", "900.00", "400.00"]
+    assert not any("LAB-2" in r for r in first)
+    assert len(second) == 3 and second[1].endswith(",,,,chemo_start")  # the new start
+    assert second[2].endswith(",12.00,900.00,LAB-2,")  # the new person's one sample
+    import json
+
+    meta = json.loads((out / "BED-12.e2.json").read_text())
+    assert (meta["episode"], meta["involved"]) == (2, "lambda")
+    assert {r["episode"] for r in meta["records"]} == {2}
+
+
+@pytest.mark.req("R-FLCT-02", "R-FLCT-03")
+def test_analyze_says_the_status_reason_and_chain_doubt(tmp_path):
+    """`flc analyze` runs the device's code: the same status, in the screen's words."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "rebound.csv"
+    f.write_text("time,kappa_mg_l,lambda_mg_l,lab,event\n"
+                 "2026-11-01T08:00,1000,12,L1,\n2026-11-02T08:00,,,,chemo_start\n"
+                 "2026-11-05T08:00,700,12,L1,\n2026-11-07T08:00,380,12,L1,\n"
+                 "2026-11-08T08:00,360,12,L1,\n2026-11-08T09:00,,,,hco_hd\n"
+                 "2026-11-08T14:00,,,,session_end\n2026-11-08T14:20,200,12,L1,\n"
+                 "2026-11-10T08:00,320,12,L1,\n2026-11-11T08:00,10,300,L1,\n")
+    args = [sys.executable, "-m", "mmrenal", "flc", "analyze", "--csv", str(f), "--involved", "kappa"]
+    res = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    import json
+
+    out = json.loads(res.stdout)
+    # The last sample (10 mg/L) is far below the low: at target, reached on 11-07.
+    assert (out["on_track_day21"], out["on_track_reason"]) == (True, "reached")
+    assert out["on_track_reason_text"] == "60% reached" and out["chain_doubt_samples"] == 1
+    text = subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+    assert "Day-21 target (>= 60%): ON TRACK: 60% reached" in text
+    assert "WARNING: involved kappa below lambda in 1 sample(s)" in text
+    f.write_text(f.read_text().rsplit("\n", 2)[0] + "\n")  # without the last row: the rebound
+    text = subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+    assert "Day-21 target (>= 60%): NOT on track: rebound after session" in text
+    assert "WARNING" not in text and "Half-life " in text
+
+
+@pytest.mark.req("R-FLCT-01", "R-CORE-02")
+def test_status_and_half_life_stay_small_ints():
+    """The status, fit and two-figure text at the entry limits (0.10 and 100,000 mg/L,
+    alternating), watched by the integer recorder: nothing reaches 2**30."""
+    from mmrenal import intcheck
+
+    rec = intcheck.Recorder()
+    mods = intcheck.load_instrumented(rec, ("fixtables", "fixmath", "fmt", "limits", "flc"))
+    iflc = mods["flc"]
+    lo, hi = flc.FLC[3], flc.FLC[4]
+    for t0 in (T0, 52_000_000):  # 2026 and 2098
+        for a, b in ((lo, hi), (hi, lo), (lo, lo), (hi, hi)):
+            p = iflc.Patient(0, "B-1", 0, t0)
+            p.add(t0 - 60, b, a, "L1")
+            for i in range(60):  # more than the ring holds
+                p.add(t0 + i * 700, b if i % 3 else a, b, "L1")
+            p.add_session(3, t0 + 100, t0 + 400)
+            k = iflc.kinetics(p, 0)
+            assert k["on_track_reason"] in iflc.ON_TRACK_REASONS + iflc.OFF_TRACK_REASONS + iflc.UNKNOWN_REASONS
+    for x in (1, 85, 995, hi, 2 * hi):
+        iflc.two_figures(x)
+    assert rec.count > 10_000 and rec.max_abs < 1 << 30, rec.top()

@@ -1,9 +1,11 @@
 """`mmrenal flc ...`: FLC records on a board, and analysis of a CSV through the firmware.
 
 `analyze` feeds a CSV file to the firmware's own tracker (a throw-away one, "scratch")
-on the chosen engine, so the host shows exactly the kinetics the handheld computes.
+on the chosen engine, so the host shows exactly the kinetics the handheld computes, and
+the day-21 status and its reason in the words of the device's screens (ui_text.py).
 `pull` copies a board's journal into a folder, by sequence number, so a second pull
-appends nothing twice; `plot` draws one PNG per patient with matplotlib.
+appends nothing twice; each person under a bed code (an episode) gets files of their
+own, so two occupants of one bed never merge. `plot` draws one PNG per patient file.
 """
 
 from __future__ import annotations
@@ -106,10 +108,25 @@ def analyze(path: str, involved: str, engine: str = "micropython") -> dict:
         return send({"op": "flc_kinetics", "patient": "CSV-1"}, "")
 
 
+def _words(key: str) -> str:
+    """The English words the device's screens show for a text key."""
+    from mmrenal.firmware import load
+
+    return load("ui_text").T[key][0]
+
+
+def _two_figures(x100: int) -> str:
+    from mmrenal.firmware import load
+
+    return load("flc").two_figures(x100)
+
+
 def public(k: dict) -> dict:
     """The kinetics as the JSON the issue names (mg/L, %, h, ISO dates)."""
     def iso(m):
         return None if m is None else clock.from_minutes(m)
+
+    reason = k.get("on_track_reason")
 
     return {
         "involved": k["involved"],
@@ -126,11 +143,19 @@ def public(k: dict) -> dict:
         "trend": k.get("trend"),
         "last_change_pct": None if k.get("last_change_x10") is None else k["last_change_x10"] / 10,
         "half_life_h": None if not k.get("half_life_x10") else k["half_life_x10"] / 10,
+        # As the device shows it: two significant figures, or why there is none.
+        "half_life_text": (_two_figures(k["half_life_x100"]) + " h" if k.get("half_life_x100")
+                           else _words("not_enough_data" if not k.get("fit_points")
+                                       else "flc_r_not_falling")),
         "fit_points": k.get("fit_points"),
         "fit_r2": None if k.get("fit_r2_x1000") is None else k["fit_r2_x1000"] / 1000,
         "reached_60pct_date": iso(k.get("reached_60_at")),
         "projected_60pct_date": iso(k.get("projected_60")),
         "on_track_day21": k.get("on_track_day21"),
+        "on_track_reason": reason,
+        "on_track_reason_text": _words("flc_r_" + reason) if reason else None,
+        "chain_doubt_samples": k.get("chain_doubt", 0),
+        "episode": k.get("episode", 1),
         "labs": k.get("labs"),
         "labs_differ": k.get("labs_differ"),
         "sessions": [{"kind": kind, "start": iso(a), "end": iso(b),
@@ -153,16 +178,23 @@ def text(p: dict) -> str:
         lines.append(f"Last change {p['last_change_pct']}%: {p['trend'].upper()}"
                      + (" (within the 15% assay imprecision)" if p["trend"] == "no change" else ""))
     if p["half_life_h"]:
-        lines.append(f"Half-life {p['half_life_h']} h (fit of {p['fit_points']} samples, "
+        lines.append(f"Half-life {p['half_life_text']} (fit of {p['fit_points']} samples, "
                      f"r2 {p['fit_r2']})")
     elif p["fit_points"]:
-        lines.append("Not falling over the fit window")
+        lines.append("Half-life: not falling over the fit window")
+    else:
+        lines.append("Half-life: not enough data (fewer than 3 samples after treatment start)")
     if p["reached_60pct_date"]:
-        lines.append(f"60% reduction reached {p['reached_60pct_date']}")
-    elif p["projected_60pct_date"]:
+        lines.append(f"60% reduction first reached {p['reached_60pct_date']}")
+    if p["projected_60pct_date"]:
         lines.append(f"60% reduction projected for {p['projected_60pct_date']}")
-    if p["on_track_day21"] is not None:
-        lines.append("Day-21 target (>= 60%): " + ("ON TRACK" if p["on_track_day21"] else "NOT on track"))
+    if p["on_track_reason"]:
+        status = {True: "ON TRACK", False: "NOT on track", None: "cannot tell yet"}[p["on_track_day21"]]
+        lines.append(f"Day-21 target (>= 60%): {status}: {p['on_track_reason_text']}")
+    if p["chain_doubt_samples"]:
+        other = "lambda" if p["involved"] == "kappa" else "kappa"
+        lines.append(f"WARNING: involved {p['involved']} below {other} in {p['chain_doubt_samples']} "
+                     "sample(s): is the involved chain right (or the two values swapped)?")
     for s in p["sessions"]:
         lines.append(f"Session {s['kind']} {s['start']}: removal "
                      f"{s['removal_pct'] if s['removal_pct'] is not None else 'n/a'}%, rebound "
@@ -204,6 +236,8 @@ def cmd_add(a) -> int:
             req = {"op": "flc_patient", "patient": a.patient, "involved": a.involved}
             if a.start:
                 req["start"] = minutes(a.start, "start")
+            if a.new_episode:
+                req["new_episode"] = True
         elif a.event:
             req = {"op": "flc_event", "patient": a.patient, "event": a.event,
                    "start": minutes(a.start, "start") if a.start else None}
@@ -247,9 +281,11 @@ def cmd_list(a) -> int:
         return 0
     print(f"{st['patients']} patients, {st['samples']} samples, {st['bytes']:,} of "
           f"{st['capacity']:,} bytes used, last sequence {st['last_seq']}")
-    for code, chain, t0, count, last in st["patient_list"]:
+    for code, chain, t0, count, last, *more in st["patient_list"]:
+        episode = more[0] if more else 1
         print(f"  {code:12} {chain:6} start {clock.from_minutes(t0) if t0 else '-':16} "
-              f"{count:5} samples, latest {clock.from_minutes(last) if last >= 0 else '-'}")
+              f"{count:5} samples, latest {clock.from_minutes(last) if last >= 0 else '-'}"
+              + (f" (person {episode} in this bed)" if episode > 1 else ""))
     if st["damaged"]:
         print(f"WARNING: damaged journal bytes found at boot and skipped: {st['damaged']}")
     return 0
@@ -280,28 +316,42 @@ def pull(port: str, out: Path) -> tuple[int, int]:
     return len(new), len(have) + len(new)
 
 
+# Fields of each pulled record after [seq, kind, code]; every record ends with its
+# episode (1: the bed's first person under that code, 2: the next, ...).
+_FIELDS = {
+    "patient": ("involved", "start"),
+    "episode": ("involved", "start"),  # a new person in this bed
+    "sample": ("time", "kappa_x100", "lambda_x100", "lab"),
+    "event": ("event", "start", "end"),
+    "creatinine": ("time", "nmol_l"),
+}
+
+
 def _record_dict(rec: list) -> dict:
     seq, kind, code = rec[0], rec[1], rec[2]
-    if kind == "patient":
-        return {"seq": seq, "type": kind, "patient": code, "involved": rec[3], "start": rec[4]}
-    if kind == "sample":
-        return {"seq": seq, "type": kind, "patient": code, "time": rec[3],
-                "kappa_x100": rec[4], "lambda_x100": rec[5], "lab": rec[6]}
-    if kind == "event":
-        return {"seq": seq, "type": kind, "patient": code, "event": rec[3], "start": rec[4],
-                "end": rec[5]}
-    return {"seq": seq, "type": kind, "patient": code, "time": rec[3], "nmol_l": rec[4]}
+    if kind not in _FIELDS:
+        raise CsvError(f"pull: record {seq} is of an unknown kind {kind!r}: update mmrenal")
+    names = _FIELDS[kind]
+    out = {"seq": seq, "type": kind, "patient": code}
+    out.update(zip(names, rec[3:3 + len(names)], strict=True))
+    out["episode"] = rec[3 + len(names)] if len(rec) > 3 + len(names) else 1
+    return out
+
+
+def episode_stem(code: str, episode: int) -> str:
+    """BED-12 for the bed's first person, BED-12.e2 for the next: never the same file."""
+    return code if episode <= 1 else f"{code}.e{episode}"
 
 
 def write_patient_files(out: Path, records: list[dict]) -> None:
-    by_patient: dict[str, list[dict]] = {}
+    by_patient: dict[tuple[str, int], list[dict]] = {}
     for r in sorted(records, key=lambda r: r["seq"]):
-        by_patient.setdefault(r["patient"], []).append(r)
-    for code, recs in by_patient.items():
+        by_patient.setdefault((r["patient"], r.get("episode", 1)), []).append(r)
+    for (code, episode), recs in by_patient.items():
         rows = []
         involved = "kappa"
         for r in recs:
-            if r["type"] == "patient":
+            if r["type"] in ("patient", "episode"):
                 involved = r["involved"]
                 if r["start"]:
                     rows.append((r["start"], "", "", "", "chemo_start"))
@@ -313,13 +363,14 @@ def write_patient_files(out: Path, records: list[dict]) -> None:
                 if r["end"] and r["event"] in SESSIONS:
                     rows.append((r["end"], "", "", "", "session_end"))
         rows.sort(key=lambda x: x[0])
-        with (out / f"{code}.csv").open("w", newline="") as f:
+        stem = episode_stem(code, episode)
+        with (out / f"{stem}.csv").open("w", newline="") as f:
             w = csv.writer(f)
             w.writerow(CSV_COLUMNS)
             for t, k, lam, lab, ev in rows:
                 w.writerow((clock.from_minutes(t), k, lam, lab, ev))
-        (out / f"{code}.json").write_text(json.dumps(
-            {"patient": code, "involved": involved, "records": recs}, indent=1))
+        (out / f"{stem}.json").write_text(json.dumps(
+            {"patient": code, "episode": episode, "involved": involved, "records": recs}, indent=1))
 
 
 def cmd_pull(a) -> int:
@@ -369,9 +420,9 @@ def plot(csv_path: str, involved: str, png: Path, engine: str = "cpython") -> Pa
                      dt.datetime.fromisoformat(clock.from_minutes(t1))], [c_a, c1], "-",
                     color="#6a1b9a", label=f"fit: half-life {p['half_life_h']} h")
     ax.set_ylabel("mg/L (log scale)")
-    ax.set_title(f"{Path(csv_path).stem}: reduction {p['reduction_pct']}%"
-                 + ("" if p["on_track_day21"] is None
-                    else ("  day-21: on track" if p["on_track_day21"] else "  day-21: NOT on track")))
+    status = {None: "cannot tell yet", True: "on track", False: "NOT on track"}[p["on_track_day21"]]
+    ax.set_title(f"{Path(csv_path).stem}: reduction {p['reduction_pct']}%  day-21: {status}"
+                 + (f" ({p['on_track_reason_text']})" if p["on_track_reason_text"] else ""))
     ax.legend(fontsize=8, loc="best")
     ax.grid(True, which="both", alpha=0.3)
     fig.autofmt_xdate()
@@ -415,6 +466,9 @@ def setup_flc(sub) -> None:
     c.add_argument("--port", required=True)
     c.add_argument("--patient", required=True, help="bed or study number, never a name")
     c.add_argument("--involved", choices=("kappa", "lambda"), help="register the patient")
+    c.add_argument("--new-episode", action="store_true",
+                   help="with --involved: a new person under a bed code in use (the earlier "
+                        "person's records are kept apart, never merged)")
     c.add_argument("--start", help="treatment or session start (ISO 8601)")
     c.add_argument("--end", help="session end (ISO 8601)")
     c.add_argument("--event", choices=EVENTS)
