@@ -23,7 +23,7 @@ except ImportError:  # CPython
 
 _WEEK = const(10080)  # minutes in 7 days
 _TWO_DAYS = const(2880)  # minutes in 48 h
-_RISE = const(26500)  # 26.5 umol/L in nmol/L
+RISE_NMOL = const(26500)  # 26.5 umol/L in nmol/L (the screens use it for "rising")
 _SCR_4_MG_DL = const(353600)  # 4.0 mg/dL in nmol/L
 
 # Which criterion set the stage.
@@ -89,7 +89,7 @@ def stage(result, times, values, n, on_krt):
             elif 2 * vi >= 3 * base:
                 s = 1
                 c = RATIO_1_5
-        if s == 0 and low and vi - low >= _RISE:
+        if s == 0 and low and vi - low >= RISE_NMOL:
             s = 1
             c = RISE_48H
         if s and s < 3 and vi >= _SCR_4_MG_DL:

@@ -39,6 +39,7 @@ UMOL_L = 1
 SETTINGS = "settings.txt"  # on the flash: "language unit"
 SCR_PLAUSIBLE_LOW = 26520  # 0.30 mg/dL: below it, ask whether the unit is right
 SCR_PLAUSIBLE_HIGH = 1326000  # 15.00 mg/dL (1,326 umol/L): above it, the same
+DRAWN_BACK = 7 * 1440  # a creatinine's draw time may be entered up to a week back
 
 
 def clamp(v, lo, hi):
@@ -141,6 +142,9 @@ class Form(Screen):
     def done(self, ui):
         pass
 
+    def value_colour(self, ui, i, value):
+        return YELLOW
+
     def draw(self, ui):
         first = self.field - (ROWS - 3) if self.field > ROWS - 3 else 0
         for i in range(first, min(len(self.labels), first + ROWS)):
@@ -148,7 +152,9 @@ class Form(Screen):
             if i == self.field:
                 ui.c.fill_rect(0, y, W, LINE, BLUE)
             ui.text(ui.t(self.labels[i]), 6, y, WHITE)
-            ui.text(self.value_text(ui, i), 120, y, YELLOW)
+            value = self.value_text(ui, i)
+            # the value column, or further left for a long value, never past the edge
+            ui.text(value, min(120, W - 4 - ui.w.width(value)), y, self.value_colour(ui, i, value))
 
     def key(self, ui, ev):
         b = buttons.button_of(ev)
@@ -168,7 +174,7 @@ class Home(Menu):
     def __init__(self):
         Menu.__init__(self, "app", [
             ("patient", lambda ui: ui.push(Patients(ui))),
-            ("renal", lambda ui: ui.push(RenalEntry())),
+            ("renal", lambda ui: ui.open_renal()),
             ("drugs", lambda ui: ui.open_drugs()),
             ("flc", lambda ui: ui.open_flc()),
             ("table", lambda ui: ui.open("ui_settings", "TableInfo")),
@@ -180,7 +186,7 @@ class Home(Menu):
         out[0] = ui.t("patient") + ": " + (ui.patient_code or ui.t("no_patient"))
         t = ui.table()
         if t is None:
-            out[4] = ui.t("table") + ": " + ui.t("no_table")
+            out[4] = ui.t("no_table")
         else:
             out[4] = (ui.t("table") + " v" + str(t.version) + " " + ui.t("to") + " "
                       + clock.iso(t.expires * 1440)[:10])
@@ -220,48 +226,95 @@ def _choose(code):
 
 
 class RenalEntry(Form):
+    """The kidney-function entries of the chosen patient. Every field starts empty ("--")
+    and blocks the result until entered: nothing about a patient is assumed. The first
+    UP or DOWN on an empty number shows a starting point (START) that the nurse then
+    moves to the patient's value; the creatinine's draw time starts at the clock. A long
+    SELECT on any row calculates (the draw time and the table's weight rule are rows a
+    nurse seldom changes)."""
+
     title = "renal"
-    labels = ("age", "sex", "weight", "height", "scr", "policy", "dialysis", "calculate")
+    labels = ("age", "sex", "weight", "height", "scr", "dialysis", "drawn", "policy", "calculate")
+    # Where a number starts on its first press: mid-range for an adult with myeloma, so
+    # a typical value is a few presses away. Shown at once; never used unless moved to.
+    AGE_START = 65
+    WEIGHT_START = 700  # 70.0 kg
+    HEIGHT_START = 1650  # 165.0 cm
+    SCR_START = 88400  # 1.00 mg/dL (88 umol/L on that grid)
+
+    def entries(self, ui):
+        """The patient's values by row (None: not entered)."""
+        p = ui.patient
+        return {"age": p.age, "sex": p.female, "weight": p.weight, "height": p.height,
+                "scr": p.scr_nmol, "dialysis": p.dialysis}
 
     def value_text(self, ui, i):
         p = ui.patient
-        if i == 0:
-            return str(p.age) + " y"
-        if i == 1:
-            return ui.t("female" if p.female else "male")
-        if i == 2:
-            return fmt.fixed(p.weight, 1) + " kg"
-        if i == 3:
-            return fmt.fixed(p.height, 1) + " cm"
-        if i == 4:
-            return scr_text(p.scr_nmol, ui.scr_unit)
-        if i == 5:
-            return body.POLICY_NAMES[p.policy]
-        if i == 6:
-            return ui.t("yes" if p.dialysis else "no")
+        key = self.labels[i]
+        if key == "drawn":
+            return when_text(ui, p.drawn if p.drawn is not None else ui.now())
+        if key == "policy":
+            return ui.t(POLICY_WORDS[p.policy])
+        v = self.entries(ui).get(key, 0)
+        if v is None:
+            return "--"
+        if key == "age":
+            return str(v) + " " + ui.t("years")
+        if key == "sex":
+            return ui.t("female" if v else "male")
+        if key == "weight":
+            return fmt.fixed(v, 1) + " kg"
+        if key == "height":
+            return fmt.fixed(v, 1) + " cm"
+        if key == "scr":
+            return scr_text(v, ui.scr_unit)
+        if key == "dialysis":
+            return ui.t("yes" if v else "no")
         return ""
 
     def change(self, ui, i, sign, big):
         p = ui.patient
-        if i == 0:
-            p.age = clamp(p.age + sign * (5 if big else 1), AGE[3], AGE[4])
-        elif i == 1:
-            p.female = 1 - p.female
-        elif i == 2:
-            p.weight = clamp(p.weight + sign * (50 if big else 5), WEIGHT[3], WEIGHT[4])
-        elif i == 3:
-            p.height = clamp(p.height + sign * (50 if big else 10), HEIGHT[3], HEIGHT[4])
-        elif i == 4:
-            step = NMOL_UMOL if ui.scr_unit == UMOL_L else NMOL_MG_DL
-            p.scr_nmol = snap_scr(p.scr_nmol + sign * step * (10 if big else 1), ui.scr_unit)
-        elif i == 5:
+        key = self.labels[i]
+        if key == "age":
+            p.age = self.AGE_START if p.age is None else clamp(p.age + sign * (5 if big else 1), AGE[3], AGE[4])
+        elif key == "sex":
+            p.female = 1 if sign > 0 else 0  # UP female, DOWN male
+        elif key == "weight":
+            p.weight = self.WEIGHT_START if p.weight is None else clamp(
+                p.weight + sign * (50 if big else 5), WEIGHT[3], WEIGHT[4])
+        elif key == "height":
+            p.height = self.HEIGHT_START if p.height is None else clamp(
+                p.height + sign * (50 if big else 10), HEIGHT[3], HEIGHT[4])
+        elif key == "scr":
+            if p.scr_nmol is None:
+                p.scr_nmol = snap_scr(self.SCR_START, ui.scr_unit)
+            else:
+                step = NMOL_UMOL if ui.scr_unit == UMOL_L else NMOL_MG_DL
+                p.scr_nmol = snap_scr(p.scr_nmol + sign * step * (10 if big else 1), ui.scr_unit)
+        elif key == "dialysis":
+            p.dialysis = sign > 0  # UP yes, DOWN no
+        elif key == "drawn":
+            now = ui.now()
+            t = (p.drawn if p.drawn is not None else now - now % 15) + sign * (60 if big else 15)
+            p.drawn = clamp(t, now - DRAWN_BACK, now)  # never in the future
+        elif key == "policy":
             p.policy = (p.policy + sign) % len(body.POLICY_NAMES)
-        elif i == 6:
-            p.dialysis = not p.dialysis
+
+    def key(self, ui, ev):
+        if buttons.button_of(ev) == buttons.SELECT and buttons.kind_of(ev) == buttons.LONG:
+            self.done(ui)
+        else:
+            Form.key(self, ui, ev)
 
     confirmed = 0  # a creatinine outside the plausible range, confirmed by calculating again
 
     def done(self, ui):
+        values = self.entries(ui)
+        gaps = [k for k in self.labels if k in values and values[k] is None]
+        if gaps:
+            self.field = self.labels.index(gaps[0])  # back on the first one to enter
+            ui.safe("renal", "not_entered", "enter_each", ", ".join(ui.t(k) for k in gaps))
+            return
         nmol = ui.patient.scr_nmol
         if (nmol < SCR_PLAUSIBLE_LOW or nmol > SCR_PLAUSIBLE_HIGH) and self.confirmed != nmol:
             # Most often the other unit's number (a umol/L value typed as mg/dL stops at
@@ -274,34 +327,116 @@ class RenalEntry(Form):
             ui.push(RenalResult())
 
 
-class RenalResult(Screen):
+class Scroll(Screen):
+    """Fixed rows that never scroll away (a status or warning a nurse must not miss),
+    then lines that UP/DOWN scroll, so a screen can hold the whole of a rule, never a
+    part of it. Subclasses give fixed(ui) -> [(text, fg, bg or None)] and body(ui) ->
+    [(text, colour)]; the body is wrapped once per language and minute (its ages)."""
+
+    keys = "keys_scroll"
+
+    def __init__(self):
+        self.top = 0
+        self.rows = ROWS
+        self._lines = None
+        self._stamp = None
+
+    def fixed(self, ui):
+        return ()
+
+    def body(self, ui):
+        return ()
+
+    def lines(self, ui):
+        stamp = (ui.lang, ui.now())
+        if self._stamp != stamp:
+            out = []
+            for text, colour in self.body(ui):
+                for part in ui.wrap(text, W - 16):
+                    out.append((part, colour))
+            self._lines = out
+            self._stamp = stamp
+        return self._lines
+
+    def draw(self, ui):
+        y = TOP
+        for text, fg, bg in self.fixed(ui):
+            if bg is not None:
+                ui.c.fill_rect(0, y, W, LINE, bg)
+            ui.text(text, 6, y, fg)
+            y += LINE
+        lines = self.lines(ui)
+        self.rows = rows = (FOOT - y) // LINE
+        self.top = min(self.top, max(0, len(lines) - rows))
+        first = y
+        for i in range(self.top, min(len(lines), self.top + rows)):
+            ui.text(lines[i][0], 6, y, lines[i][1])
+            y += LINE
+        if len(lines) > rows:  # a scroll bar: there is more than the rows show
+            h = rows * LINE
+            ui.c.fill_rect(W - 4, first, 3, h, DARK)
+            ui.c.fill_rect(W - 4, first + h * self.top // len(lines), 3,
+                           max(4, h * rows // len(lines)), GREY)
+
+    def key(self, ui, ev):
+        b = buttons.button_of(ev)
+        if b == buttons.DOWN:
+            if self.top + self.rows < len(self.lines(ui)):
+                self.top += 1
+        elif b == buttons.UP:
+            if self.top:
+                self.top -= 1
+        else:
+            Screen.key(self, ui, ev)
+
+
+class RenalResult(Scroll):
+    """The assessment with its basis: the weight and rule CG used, the creatinine with
+    its draw time and age, and every warning."""
+
     title = "renal"
     keys = "keys_result"
 
-    def draw(self, ui):
+    def fixed(self, ui):
+        # Above the numbers, never scrolled away: the reason the CrCl is not valid.
+        if ui.renal.warnings & renal.W_DIALYSIS:
+            return ((ui.t("on_dialysis"), WHITE, RED),)
+        if ui.aki():
+            return ((ui.t("aki"), WHITE, RED),)
+        return ()
+
+    def body(self, ui):
         r = ui.renal
-        y = TOP
-        ui.text(ui.t("crcl") + " " + fmt.fixed(r.crcl_x10, 1) + " mL/min", 6, y, WHITE)
-        y += LINE
-        ui.text(ui.t("egfr") + " " + fmt.fixed(r.egfr_x10, 1) + "  " + ui.t("bsa") + " "
-                + fmt.fixed(r.bsa_x100, 2) + " m²", 6, y, WHITE)
-        y += LINE
-        ui.text(ui.t("weight_used") + " " + fmt.fixed(r.weight_x10, 1) + " kg ("
-                + body.POLICY_NAMES[r.basis] + ")", 6, y, GREY)
-        y += LINE
+        out = [(ui.t("crcl") + " " + fmt.fixed(r.crcl_x10, 1) + " mL/min", WHITE),
+               (ui.t("egfr") + " " + fmt.fixed(r.egfr_x10, 1) + " mL/min/1.73 m²", WHITE),
+               (ui.t("weight_used") + " " + fmt.fixed(r.weight_x10, 1) + " kg ("
+                + ui.t(POLICY_WORDS[r.basis]) + ")", GREY),
+               (ui.t("bsa") + " " + fmt.fixed(r.bsa_x100, 2) + " m²", GREY),
+               (ui.drawn_text(), GREY)]
         if r.imwg:
-            ui.text(ui.t("imwg"), 6, y, AMBER)
-            y += LINE
-        if r.warnings & renal.W_DIALYSIS:
-            ui.text(ui.t("on_dialysis"), 6, y, RED)
-        elif r.warnings & renal.W_AKI:
-            ui.text(ui.t("aki"), 6, y, RED)
+            out.append((ui.t("imwg"), AMBER))
+        for bit, key in WEIGHT_WARNINGS:
+            if r.warnings & bit:
+                out.append((ui.t(key), AMBER))
+        return out
 
     def key(self, ui, ev):
         if buttons.button_of(ev) == buttons.SELECT:
             ui.open_drugs()
         else:
-            Screen.key(self, ui, ev)
+            Scroll.key(self, ui, ev)
+
+
+# The weight rules and the weight used (body.POLICY_NAMES order), as words.
+POLICY_WORDS = ("wt_actual", "wt_ideal", "wt_adjusted", "wt_bmi", "wt_pharmacy")
+# The renal assessment's warnings about the weight Cockcroft-Gault used, as words.
+WEIGHT_WARNINGS = ((renal.W_SHORT, "w_short"), (renal.W_IDEAL_OVER_ACTUAL, "w_ideal_over_actual"))
+
+
+def when_text(ui, m):
+    """A time of day with its date, as the ward reads it: '11-26 07:00'."""
+    s = clock.iso(m)
+    return s[5:10] + " " + s[11:16]
 
 
 class SafeScreen(Screen):
@@ -315,24 +450,57 @@ class SafeScreen(Screen):
         self.detail = detail  # e.g. the field and limit of a refused value
 
     def draw(self, ui):
-        ui.c.fill_rect(0, TOP, W, 2 * LINE, RED)
-        ui.text(ui.t(self.lines[0]), 6, TOP, WHITE)
-        ui.text(ui.t(self.lines[1]), 6, TOP + LINE, WHITE)
-        y = TOP + 2 * LINE
-        for line in ui.wrap(self.detail, W - 12)[:3]:
+        # What happened and what to do, on red, wrapped (never cut at the edge); then
+        # the detail in the rows left.
+        y = TOP
+        for key in self.lines:
+            for line in ui.wrap(ui.t(key), W - 12):
+                ui.c.fill_rect(0, y, W, LINE, RED)
+                ui.text(line, 6, y, WHITE)
+                y += LINE
+        for line in ui.wrap(self.detail, W - 12)[:(FOOT - y) // LINE]:
             ui.text(line, 6, y, YELLOW)
             y += LINE
 
 
+class AkiAck(Screen):
+    """Creatinine is changing: Cockcroft-Gault overstates kidney function, so the
+    CrCl-keyed doses that follow are provisional. The nurse acknowledges it once per
+    patient and day (audited) before the drug list opens."""
+
+    title = "drugs"
+    keys = "keys_ack"
+
+    def draw(self, ui):
+        ui.c.fill_rect(0, TOP, W, LINE, RED)
+        ui.text(ui.t("aki_banner"), 6, TOP, WHITE)
+        y = TOP + LINE
+        for line in ui.wrap(ui.t("aki_ack_text").format(s=ui.key_names[2]), W - 12)[:3]:
+            ui.text(line, 6, y, YELLOW)
+            y += LINE
+
+    def key(self, ui, ev):
+        if buttons.button_of(ev) == buttons.SELECT and buttons.kind_of(ev) == buttons.SHORT:
+            ui.acknowledge_aki()
+            ui.stack.pop()
+            ui.open_drugs()
+        else:
+            Screen.key(self, ui, ev)
+
+
 class Patient:
-    def __init__(self):
-        self.age = 60
-        self.female = 1
-        self.weight = 700
-        self.height = 1650
-        self.scr_nmol = 88400  # 1.00 mg/dL
-        self.policy = body.ACTUAL
-        self.dialysis = False
+    """What the nurse entered for the chosen patient: None until entered, never a
+    default (a value right for one patient is a hazard for the next)."""
+
+    def __init__(self, policy):
+        self.age = None
+        self.female = None
+        self.weight = None
+        self.height = None
+        self.scr_nmol = None
+        self.drawn = None  # when the creatinine's blood was drawn; None: the clock now
+        self.policy = policy  # the institution's weight rule (the table's), not a patient fact
+        self.dialysis = None
 
 
 class UI:
@@ -354,6 +522,9 @@ class UI:
         self.patient = self.new_patient()
         self.renal = renal.Renal()
         self.computed = False
+        self.drawn = 0  # when the blood of the result's creatinine was drawn
+        self.rising = False  # creatinine up 0.3 mg/dL on the past week's lowest
+        self.aki_ack = None  # (patient code, day) the AKI warning was acknowledged
         self.stack = [Home()]
         self.log = None  # a list to collect the text drawn (tests, simulator)
         self.minute = -1  # the minute the header's clock shows
@@ -362,13 +533,9 @@ class UI:
         self._values = array("i", [0] * 17)
 
     def new_patient(self):
-        """Entry defaults: the table's weight rule, creatinine on the chosen unit's grid."""
-        p = Patient()
+        """Empty entries, with the institution's weight rule from the table."""
         t = self.table()
-        if t is not None:
-            p.policy = t.weight_policy
-        p.scr_nmol = snap_scr(p.scr_nmol, self.scr_unit)
-        return p
+        return Patient(t.weight_policy if t is not None else body.ACTUAL)
 
     def load_settings(self):
         """Language and creatinine unit as last chosen: a ward reading Chinese, or a lab
@@ -405,21 +572,38 @@ class UI:
         return self.w.text(s, x, y, color)
 
     def wrap(self, s, width):
+        """Lines of s no wider than width, broken at the last space when one is near
+        (a long word, or Chinese without spaces, breaks at any character). Widths are
+        added up a character at a time, so a long note costs one slice per line, not a
+        string per character."""
         lines = []
-        line = ""
+        a = 0  # where the line starts in s (characters)
+        sp = -1  # the line's last space, -1 for none
+        w = 0  # width of s[a:i]
+        w_sp = 0  # width of s[a:sp + 1]
+        i = 0
         for ch in s:
-            if self.w.width(line + ch) > width:
-                cut = line.rfind(" ")
-                if cut > 10 and ch != " ":
-                    lines.append(line[:cut])
-                    line = line[cut + 1:] + ch
+            cw = self.w.width(ch)
+            if w + cw > width:
+                if sp - a > 10 and ch != " ":
+                    lines.append(s[a:sp])
+                    a = sp + 1
+                    w -= w_sp
                 else:
-                    lines.append(line)
-                    line = "" if ch == " " else ch
-            else:
-                line += ch
-        if line:
-            lines.append(line)
+                    lines.append(s[a:i])
+                    a = i + 1 if ch == " " else i
+                    w = 0
+                sp = -1
+                if ch == " ":
+                    i += 1
+                    continue
+            if ch == " ":
+                sp = i
+                w_sp = w + cw
+            w += cw
+            i += 1
+        if a < i:
+            lines.append(s[a:])
         return lines
 
     def table(self):
@@ -432,13 +616,37 @@ class UI:
         t = self.table()
         return bool(t and self.now() // 1440 > t.expires)
 
+    def table_mark(self):
+        """(sha8, banner) for the dose screens: the first 8 hex digits of the active
+        table's body SHA-256, and "" or the ui_text key of the banner every dose from
+        it carries: "draft" (signed with a development key; an unsigned table is never
+        active on the device), "expired", "not_effective" (dates judged only with the
+        clock set). ("", "") without a table."""
+        import tablestore
+
+        t = self.table()
+        if t is None:
+            return "", ""
+        return tablestore.sha8(t), tablestore.banner(t, self.now() // 1440 if self.clock_set() else None)
+
     def push(self, screen):
         self.stack.append(screen)
 
     def safe(self, title, line1, line2, detail=""):
         self.push(SafeScreen(title, line1, line2, detail))
 
+    def open_renal(self):
+        """Kidney function is always for a chosen patient: its result feeds the doses
+        and the patient's creatinine record."""
+        if not self.patient_code:
+            self.push(Patients(self, lambda ui: ui.open_renal()))
+        else:
+            self.push(RenalEntry())
+
     def open_drugs(self):
+        """The drug list, only for a chosen patient with a current kidney-function
+        result from a table in force; an AKI warning is acknowledged first, once per
+        patient and day."""
         t = self.table()
         if t is None:
             self.safe("drugs", "no_table", "no_table_2")
@@ -446,10 +654,50 @@ class UI:
             self.safe("drugs", "clock_unset", "clock_unset_2")
         elif self.table_expired():
             self.safe("drugs", "expired", "expired_2")
-        elif not self.computed:
+        elif not self.patient_code or not self.computed:
+            self.open_renal()
+        elif self.stale():
+            # Not usable for a dose: the creatinine must be entered again (with its
+            # draw time); the other entries stay for the nurse to check on the way.
+            why = self.stale()
+            self.computed = False
+            self.patient.scr_nmol = self.patient.drawn = None
             self.push(RenalEntry())
+            self.safe("drugs", "stale", why)
+        elif self.aki() and self.aki_ack != (self.patient_code, self.now() // 1440):
+            self.push(AkiAck())
         else:
             self.open("ui_dose", "Drugs", t)
+
+    def stale(self):
+        """'' while the result may be used for a dose; else the reason it may not:
+        older than the table's freshness limit, or a newer creatinine on record."""
+        now = self.now()
+        if now - self.drawn > self.table().fresh_minutes:
+            return "stale_old"
+        series = self.tracker.creatinine.get(self.patient_code) if self.tracker else None
+        if series:
+            for t, _ in series:
+                if self.drawn < t <= now:
+                    return "stale_newer"
+        return ""
+
+    def aki(self):
+        """Creatinine changing: KDIGO stage 1 or more, or rising. Cockcroft-Gault needs
+        a steady state, so CrCl-keyed doses are provisional."""
+        return self.computed and (self._aki.stage >= 1 or self.rising) \
+            and not self.patient.dialysis
+
+    def acknowledge_aki(self):
+        self.aki_ack = (self.patient_code, self.now() // 1440)
+        self.note(audit.T_ACK, self.patient_code + " AKI: CG unreliable, doses provisional")
+
+    def drawn_text(self):
+        """The result's creatinine, when its blood was drawn and how long ago."""
+        age = (self.now() - self.drawn) // 60
+        return (self.t("scr") + " " + scr_text(self.patient.scr_nmol, self.scr_unit) + " "
+                + self.t("drawn") + " " + when_text(self, self.drawn) + " ("
+                + (str(age) + " h" if age else "<1 h") + ")")
 
     def open_flc(self):
         if self.tracker is None:
@@ -484,23 +732,29 @@ class UI:
         if code != self.patient_code:
             self.patient = self.new_patient()
             self.computed = False
+            self.rising = False
         self.patient_code = code
 
-    def history(self, nmol):
-        """The chosen patient's recorded creatinine (oldest first) and this value now,
-        into the KDIGO scratch arrays; returns how many. Without a set clock the times
-        mean nothing, so only this value."""
+    def history(self, nmol, drawn):
+        """The chosen patient's recorded creatinine drawn before this one (oldest first)
+        and this value at its draw time, into the KDIGO scratch arrays; returns how
+        many. Without a set clock the times mean nothing, so only this value. Also
+        notes whether creatinine is rising: up 0.3 mg/dL (26.5 umol/L, KDIGO's step)
+        on the lowest value of the week before, however slowly."""
         n = 0
-        now = self.now()
+        low = nmol
         series = self.tracker.creatinine.get(self.patient_code) if self.tracker else None
         if series and self.clock_set():
             for t, v in sorted(series):
-                if t <= now and n < len(self._times) - 1:
+                if t < drawn and n < len(self._times) - 1:
                     self._times[n] = t
                     self._values[n] = v
                     n += 1
-        self._times[n] = now
+                    if drawn - t <= 7 * 1440 and v < low:
+                        low = v
+        self._times[n] = drawn
         self._values[n] = nmol
+        self.rising = nmol - low >= kdigo.RISE_NMOL
         return n + 1
 
     def calculate(self):
@@ -508,8 +762,9 @@ class UI:
         recorded creatinine; the value entered is recorded for the next assessment. A
         refused combination is a clear screen."""
         p = self.patient
+        drawn = p.drawn if p.drawn is not None else self.now()
         try:
-            n = self.history(p.scr_nmol)
+            n = self.history(p.scr_nmol, drawn)
             kdigo.stage(self._aki, self._times, self._values, n, p.dialysis)
             renal.assess(self.renal, p.age, p.female, p.weight, p.height, p.scr_nmol,
                          p.policy, 120, p.dialysis, self._aki.stage)
@@ -518,22 +773,17 @@ class UI:
             self.safe("renal", "out_of_range", "check_entry", e.field + ": " + e.message)
             return False
         self.computed = True
-        self.record_creatinine(p.scr_nmol)
+        self.drawn = drawn
+        self.record_creatinine(p.scr_nmol, drawn)
         return True
 
-    def record_creatinine(self, nmol):
-        """Keep the value for the patient's KDIGO series: once a day for an unchanged
-        value, so recalculating does not flood the journal."""
+    def record_creatinine(self, nmol, drawn):
+        """Keep the value at its draw time for the patient's KDIGO series (the store
+        answers a repeat of the same sample without writing it twice)."""
         if not (self.tracker and self.patient_code and self.clock_set()):
             return
-        series = self.tracker.creatinine.get(self.patient_code)
-        now = self.now()
-        if series:
-            t, v = series[-1]
-            if v == nmol and 0 <= now - t < 1440:
-                return
         try:
-            self.tracker.add_creatinine(self.patient_code, now, nmol)
+            self.tracker.add_creatinine(self.patient_code, drawn, nmol)
         except Exception:  # noqa: BLE001 - a full journal must not hide the result
             pass
 
@@ -567,34 +817,52 @@ class UI:
             self.fail(e)
 
     def header(self):
-        """The title bar: the screen's title, the patient's code and the time."""
+        """The title bar: the screen's title, the patient's code and the time. The right
+        side is laid out first and the title cut to the room left of it (ending in "…"),
+        so a long title never runs into the patient's code or the clock."""
         c = self.c
         c.fill_rect(0, 0, W, 18, DARK)
         screen = self.stack[-1]
-        self.text(self.t(screen.title) if screen.title in ui_text.T else screen.title, 4, 0, WHITE)
         m = self.now()
         self.minute = m
         right = "%02d:%02d" % ((m % 1440) // 60, m % 60) if m >= CLOCK_SET else "--:--"
-        x = W - 4 - self.w.width(right)
-        self.text(right, x, 0, GREY if m >= CLOCK_SET else RED)
+        x_clock = W - 4 - self.w.width(right)
+        x = x_clock
         if self.patient_code:  # every screen names the patient it is for
             x -= 8 + self.w.width(self.patient_code)
-            self.text(self.patient_code, x, 0, YELLOW)
-        if self.power and type(screen) is Home:  # room for it beside the short title
-            self.power_text(x)
+        x_code = x
+        power = self.power_label() if self.power and type(screen) is Home else None
+        if power:
+            x -= 8 + self.w.width(power[0])
+        title = self.t(screen.title) if screen.title in ui_text.T else screen.title
+        self.text(self.fit(title, x - 8 - 4), 4, 0, WHITE)
+        self.text(right, x_clock, 0, GREY if m >= CLOCK_SET else RED)
+        if self.patient_code:
+            self.text(self.patient_code, x_code, 0, YELLOW)
+        if power:
+            self.text(power[0], x, 0, power[1])
 
-    def power_text(self, right):
+    def fit(self, s, width):
+        """s, or as much of it as fits in width pixels followed by "…"."""
+        if self.w.width(s) <= width:
+            return s
+        n = len(s)
+        while n and self.w.width(s[:n] + "…") > width:
+            n -= 1
+        cut = s[:n].rstrip() + "…"
+        return cut if self.w.width(cut) <= width else ""
+
+    def power_label(self):
+        """USB, or the battery's level, and its colour; None where the board cannot say."""
         p = self.power()
         if p is None:
-            return
+            return None
         usb, mv = p
         if usb:
-            s, colour = "USB", GREY
-        else:
-            # LiPo: about 3.4 V empty to 4.1 V full under load; a guide, not a gauge.
-            pct = clamp((mv - 3400) * 100 // 700, 0, 100) // 10 * 10
-            s, colour = str(pct) + "%", RED if pct <= 20 else GREY
-        self.text(s, right - 8 - self.w.width(s), 0, colour)
+            return "USB", GREY
+        # LiPo: about 3.4 V empty to 4.1 V full under load; a guide, not a gauge.
+        pct = clamp((mv - 3400) * 100 // 700, 0, 100) // 10 * 10
+        return str(pct) + "%", RED if pct <= 20 else GREY
 
     def draw(self):
         c = self.c

@@ -3,11 +3,10 @@ and colour, the rule's citation, and the check of a prescribed dose."""
 
 import buttons
 import dosing
+import fmt
 from canvas import AMBER, BLACK, GREEN, GREY, RED, WHITE, YELLOW
-from ui import FOOT, LINE, ROWS, TOP, Form, Menu, Screen, W, amount, clamp, sig_step
+from ui import POLICY_WORDS, WEIGHT_WARNINGS, Menu, Scroll, amount
 from ui_text import ZH
-
-PRESCRIBED_MAX = 99999999  # as the protocol's `prescribed` field
 
 
 class Drugs(Menu):
@@ -32,194 +31,133 @@ def _open_dose(inn):
 STATUS_COLOUR = {"standard": GREEN, "adjusted": AMBER, "uncertain": RED}
 
 
-class Dose(Screen):
+class Dose(Scroll):
+    """The whole rule for this patient, never a part of it: status (provisional while
+    creatinine changes), the table's state, every regimen with its first and later
+    amounts (and mg for this patient), frequency, cycle days, timing, notes, the basis
+    (kidney function, weight, creatinine and its age), warnings, the source and the
+    table. UP/DOWN scroll; SELECT checks a prescribed dose."""
+
     title = "drugs"
     keys = "keys_dose"
 
     def __init__(self, inn):
+        Scroll.__init__(self)
         self.inn = inn
         self.result = None
         self.logged = 0  # 0 not yet, 1 written, -1 the audit log is full
 
-    def draw(self, ui):
-        r = self.result = ui.dose(self.inn)
-        if not self.logged:
-            self.logged = 1 if ui.audit_dose(r) else -1
-        if self.logged < 0:
-            ui.text(ui.t("audit_full"), 6, FOOT - LINE, RED)
-        ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
-        ui.text(r["band"], 6, TOP + LINE, GREY)
-        status = r["status"]
-        ui.c.fill_rect(0, TOP + 2 * LINE, W, LINE, STATUS_COLOUR[status])
-        ui.text(ui.t(status), 6, TOP + 2 * LINE, BLACK if status != "uncertain" else WHITE)
-        y = TOP + 3 * LINE
-        if status == "uncertain":
-            ui.text(ui.t("ask"), 6, y, WHITE)
-            return
-        timing = timing_of(r, ui)
-        for d in r["doses"][:1 if timing else 2]:
-            ui.text(dose_line(d, ui.lang), 6, y, WHITE)
-            y += LINE
-        if timing:
-            ui.text(timing, 6, y, YELLOW)
-
-    def key(self, ui, ev):
-        b = buttons.button_of(ev)
-        if b == buttons.SELECT:
-            ui.push(Source(self.result or ui.dose(self.inn)))
-        elif b == buttons.DOWN:
-            r = self.result or ui.dose(self.inn)
-            if r["doses"]:
-                ui.push(DoseCheck(r))
-            else:  # uncertain: nothing to check against, and no number to show
-                ui.push(CheckResult(r, dosing.check_dose(r, 0, "mg", ""), 0))
-        else:
-            Screen.key(self, ui, ev)
-
-
-def timing_of(r, ui):
-    return r["timing_zh"] if ui.lang == ZH else r["timing"]
-
-
-def dose_line(d, lang):
-    s = (d["regimen"] + ": " if d["regimen"] else "") + amount(d["amount_x100"])
-    if d["amount_max_x100"]:
-        s += "-" + amount(d["amount_max_x100"])
-    if d["amount_then_x100"]:
-        s += "/" + amount(d["amount_then_x100"])
-    s += (" x10^" + str(d["scale"]) if d["scale"] else "") + " " + d["unit"]
-    if "absolute_x100" in d:
-        s += " = " + amount(d["absolute_x100"]) + " mg"
-    f = d["frequency_zh"] if lang == ZH else d["frequency"]
-    return s + (" " + f if f else "")
-
-
-class DoseCheck(Form):
-    """Check a prescribed single dose against the band, as a pump's dose-error
-    reduction does: regimen (when the band has several), unit, amount, then check."""
-
-    title = "check"
-
-    def __init__(self, result):
-        Form.__init__(self)
-        self.result = result
-        self.doses = result["doses"]
-        self.reg = 0
-        self.unit = 0
-        self.amount = 0
-        self.labels = ("regimen", "unit", "prescribed", "check") if len(self.doses) > 1 \
-            else ("unit", "prescribed", "check")
-        self._default()
-
-    def units(self):
-        d = self.doses[self.reg]
-        return (d["unit"], "mg") if "absolute_x100" in d and d["unit"] != "mg" else (d["unit"],)
-
-    def _default(self):
-        # The band's own largest single dose in the unit chosen (the ceiling the check
-        # compares with): the nurse moves from there to the order.
-        self.amount = dosing.ceiling_in(self.doses[self.reg], self.units()[self.unit])
-
-    def value_text(self, ui, i):
-        key = self.labels[i]
-        if key == "regimen":
-            return self.doses[self.reg]["regimen"]
-        if key == "unit":
-            return self.units()[self.unit]
-        if key == "prescribed":
-            return amount(self.amount) + " " + self.units()[self.unit]
-        return ""
-
-    def change(self, ui, i, sign, big):
-        key = self.labels[i]
-        if key == "regimen":
-            self.reg = (self.reg + sign) % len(self.doses)
-            self.unit = 0
-            self._default()
-        elif key == "unit":
-            self.unit = (self.unit + sign) % len(self.units())
-            self._default()
-        else:
-            self.amount = clamp(self.amount + sign * sig_step(self.amount, big), 1, PRESCRIBED_MAX)
-
-    def done(self, ui):
-        d = self.doses[self.reg]
-        verdict = dosing.check_dose(self.result, self.amount, self.units()[self.unit],
-                                    d["regimen"])
-        logged = ui.audit_dose(self.result, verdict, self.amount)
-        ui.stack[-1] = CheckResult(self.result, verdict, self.amount, logged)
-
-
-VERDICT = {dosing.WITHIN: ("within", GREEN, BLACK), dosing.ABOVE: ("above", RED, WHITE),
-           dosing.NOT_CHECKABLE: ("not_checkable", AMBER, BLACK)}
-
-
-class CheckResult(Screen):
-    title = "check"
-    keys = "keys_back"
-
-    def __init__(self, result, verdict, prescribed_x100, logged=True):
-        self.result = result
-        self.verdict = verdict
-        self.prescribed = prescribed_x100
-        self.logged = logged  # False: the audit log was full
-
-    def draw(self, ui):
-        v = self.verdict
+    def fixed(self, ui):
         r = self.result
-        if not self.logged:
-            ui.text(ui.t("audit_full"), 6, FOOT - LINE, RED)
-        ui.text(r["drug_zh"] if ui.lang == ZH else r["drug"], 6, TOP, WHITE)
-        word, bg, fg = VERDICT[v["verdict"]]
-        ui.c.fill_rect(0, TOP + LINE, W, LINE, bg)
-        ui.text(ui.t(word), 6, TOP + LINE, fg)
-        y = TOP + 2 * LINE
-        if v["ceiling_x100"] is None:
-            ui.text(ui.t("ask"), 6, y, WHITE)
-            return
-        ui.text(ui.t("prescribed") + " " + amount(self.prescribed) + " " + v["unit"], 6, y, WHITE)
-        ui.text(ui.t("table_max") + " " + amount(v["ceiling_x100"]) + " " + v["unit"], 6,
-                y + LINE, WHITE)
+        if r is None:
+            r = self.result = ui.dose(self.inn)
+            self.logged = 1 if ui.audit_dose(r) else -1
+        status = r["status"]
+        word = ui.t(status)
+        if ui.aki() and status != "uncertain":  # a CrCl-keyed dose while creatinine changes
+            word = ui.t("provisional") + " " + word
+        rows = [(word, BLACK if status != "uncertain" else WHITE, STATUS_COLOUR[status])]
+        banner = ui.table_mark()[1]
+        if banner:
+            rows.append((ui.t(banner), WHITE, RED))
+        if ui.aki():
+            rows.append((ui.t("aki_banner"), BLACK, AMBER))
+        if self.logged < 0:
+            rows.append((ui.t("audit_full"), WHITE, RED))
+        return rows
 
-
-class Source(Screen):
-    """The rule's citation: where in the source first, then the source; UP/DOWN scroll."""
-
-    title = "source"
-    keys = "keys_scroll"
-
-    def __init__(self, result):
-        self.result = result
-        self.top = 0
-        self._lines = None  # wrapped once per language: wrapping measures every character
-        self._lang = -1
-
-    def lines(self, ui):
-        if self._lang != ui.lang:
-            r = self.result
-            src = r["source_zh"] if ui.lang == ZH and r["source_zh"] else r["source"]
-            self._lines = ui.wrap(r["where"], W - 8) + ui.wrap(src, W - 8)
-            self._lang = ui.lang
-        return self._lines
-
-    def draw(self, ui):
-        y = TOP
-        lines = self.lines(ui)
-        for i in range(self.top, len(lines)):
-            if y > FOOT - LINE:
-                break
-            ui.text(lines[i], 4, y, YELLOW if i < self.top + 1 and self.top == 0 else WHITE)
-            y += LINE
+    def body(self, ui):
+        r = self.result
+        zh = ui.lang == ZH
+        out = [((r["drug_zh"] + "（" + r["route_zh"] + "）") if zh else
+                (r["drug"] + " (" + r["route"] + ")"), WHITE),
+               (r["band_zh"] if zh else r["band"], GREY)]
+        if r["status"] == "uncertain":
+            out.append((ui.t("ask"), WHITE))  # the source gives no dose: no number at all
+        for d in r["doses"]:
+            out += dose_lines(d, ui)
+        if r["timing"]:
+            out.append((ui.t("timing") + ": " + (r["timing_zh"] if zh else r["timing"]), YELLOW))
+        note = r["note_zh"] if zh and r["note_zh"] else r["note"]
+        if note:
+            out.append((ui.t("note") + ": " + note, YELLOW))
+        if r["strengths_x100"]:  # what the pharmacy can give: whole capsules or vials
+            out.append((ui.t(r["form"] or "strengths") + ": "
+                        + ", ".join(amount(x) for x in r["strengths_x100"]) + " mg", GREY))
+        out += basis_lines(r, ui)
+        out.append((ui.t("source") + ": " + (r["where_zh"] if zh else r["where"]), GREY))
+        out.append((r["source_zh"] if zh and r["source_zh"] else r["source"], GREY))
+        if r["dosing_where"]:  # the schedule (frequency, cycle days) has its own source
+            out.append((ui.t("schedule") + ": " + (r["dosing_where_zh"] if zh else r["dosing_where"]),
+                        GREY))
+            out.append((dosing.schedule_source(ui.table(), self.inn, ui.lang), GREY))
+        sha8, _ = ui.table_mark()
+        t = ui.table()
+        out.append((ui.t("table") + " " + t.id + " v" + str(t.version) + " " + sha8, GREY))
+        return out
 
     def key(self, ui, ev):
-        b = buttons.button_of(ev)
-        if b == buttons.DOWN:
-            if self.top + ROWS < len(self.lines(ui)):
-                self.top += 1
-        elif b == buttons.UP:
-            if self.top:
-                self.top -= 1
+        if buttons.button_of(ev) == buttons.SELECT and buttons.kind_of(ev) == buttons.SHORT:
+            ui.open("ui_check", "DoseCheck", self.result or ui.dose(self.inn))
         else:
-            Screen.key(self, ui, ev)
+            Scroll.key(self, ui, ev)
 
 
+def dose_lines(d, ui):
+    """One dose entry as the nurse reads it: first and later amounts in the table's
+    unit, the same in mg for this patient, then how often and on which cycle days."""
+    unit = unit_text(d)
+    comma = "，" if ui.lang == ZH else ", "
+    first = amount(d["amount_x100"]) + (("-" + amount(d["amount_max_x100"])) if d["amount_max_x100"] else "")
+    if d["amount_then_x100"]:
+        s = ui.t("first") + " " + first + " " + unit + comma + ui.t("then") + " " \
+            + amount(d["amount_then_x100"]) + " " + unit
+    else:
+        s = first + " " + unit
+    out = [((d["regimen"] + ": " if d["regimen"] else "") + s, WHITE)]
+    if "absolute_x100" in d:
+        a = amount(d["absolute_x100"]) + (("-" + amount(d["absolute_max_x100"])) if d["absolute_max_x100"] else "")
+        if d["absolute_then_x100"]:
+            a = ui.t("first") + " " + a + " mg" + comma + ui.t("then") + " " + amount(d["absolute_then_x100"]) + " mg"
+        else:
+            a += " mg"
+        out.append(("= " + a + " " + ui.t("this_patient"), WHITE))
+    zh = ui.lang == ZH
+    how = (d["frequency_zh"] if zh else d["frequency"]) or ""
+    cycle = (d["cycle_zh"] if zh else d["cycle"]) or ""
+    if how or cycle:
+        out.append((how + (comma if how and cycle else "") + cycle, WHITE))
+    return out
+
+
+def unit_text(d):
+    u = d["unit"].replace("m2", "m²")
+    return ("x10^" + str(d["scale"]) + " " + u) if d["scale"] else u
+
+
+def basis_lines(r, ui):
+    """What the dose rests on: the kidney function it was looked up with, the weight
+    and body surface for per-kg and per-m2 amounts, the creatinine and its age, and
+    the assessment's weight warnings."""
+    rn = ui.renal
+    if ui.patient.dialysis:
+        out = [(ui.t("basis") + ": " + ui.t("on_dialysis"), GREY)]
+    elif r["keyed_to"] == "egfr":
+        out = [(ui.t("basis") + ": eGFR " + fmt.fixed(rn.egfr_x10, 1) + " mL/min/1.73 m²", GREY)]
+    else:
+        out = [(ui.t("basis") + ": CrCl " + fmt.fixed(rn.crcl_x10, 1) + " mL/min, "
+                + fmt.fixed(rn.weight_x10, 1) + " kg " + ui.t(POLICY_WORDS[rn.basis])
+                + " (" + ui.t("policy") + ": " + ui.t(POLICY_WORDS[rn.policy]) + ")", GREY)]
+    units = [d["unit"] for d in r["doses"]]
+    if "mg/kg" in units:
+        out.append((ui.t("per_kg_actual") + " " + fmt.fixed(ui.patient.weight, 1) + " kg", GREY))
+    if "mg/m2" in units:
+        s = ui.t("bsa") + " " + fmt.fixed(r["bsa_used_x100"], 2) + " m²"
+        if r["bsa_capped"]:
+            s += " (" + ui.t("bsa_capped") + " " + fmt.fixed(rn.bsa_x100, 2) + " m²)"
+        out.append((s, AMBER if r["bsa_capped"] else GREY))
+    out.append((ui.drawn_text(), GREY))
+    for bit, key in WEIGHT_WARNINGS:
+        if rn.warnings & bit:
+            out.append((ui.t(key), AMBER))
+    return out

@@ -21,7 +21,9 @@ class TableInfo(Screen):
         ui.text(ui.t("effective") + " " + clock.iso(t.effective * 1440)[:10], 6, TOP + LINE, WHITE)
         ui.text(ui.t("expires") + " " + clock.iso(t.expires * 1440)[:10], 6, TOP + 2 * LINE,
                 RED if ui.table_expired() else WHITE)
-        ui.text(ui.t("approver") + ": " + t.approver, 6, TOP + 3 * LINE, GREY)
+        # The name of the trusted key that verified the signature, not the table's own
+        # approver text (anyone compiling a table can write that).
+        ui.text(ui.t("approver") + ": " + (t.signer[0] if t.signer else "-"), 6, TOP + 3 * LINE, GREY)
         ui.text("sha256 " + ("%02x" * 8) % tuple(t.sha[:8]), 6, TOP + 4 * LINE, GREY)
 
 
@@ -45,7 +47,8 @@ class Settings(Form):
             ui.lang = ZH if ui.lang == EN else EN
         else:
             ui.scr_unit = 1 - ui.scr_unit
-            ui.patient.scr_nmol = snap_scr(ui.patient.scr_nmol, ui.scr_unit)
+            if ui.patient.scr_nmol is not None:  # an entered value, onto the new unit's grid
+                ui.patient.scr_nmol = snap_scr(ui.patient.scr_nmol, ui.scr_unit)
         ui.save_settings()
 
     def done(self, ui):

@@ -43,7 +43,7 @@ def test_page_keys_reach_the_firmware(server, tmp_path):
     browse(server.url + "?keys=" + ",".join(sim.TO_RESULT), shot, tmp_path / "profile")
     screen = server.text()
     assert screen["screen"] == "RenalResult", screen
-    assert "CrCl 58.7 mL/min" in screen["text"]
+    assert "CrCl 32.2 mL/min" in screen["text"]  # 67 y woman, 58 kg, 160 cm, 1.40 mg/dL
     from PIL import Image
 
     img = Image.open(shot).convert("RGB")

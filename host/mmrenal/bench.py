@@ -18,6 +18,7 @@ from pathlib import Path
 from mmrenal import intcheck, sweep
 from mmrenal.engine import command, env_for
 from mmrenal.paths import FIRMWARE, REPO
+from mmrenal.sim import SIM_HEAP
 
 SCRIPT = Path(__file__).with_name("scripts") / "bench_core.py"
 
@@ -218,6 +219,22 @@ def ui_figures(n: int) -> dict:
                     s.key(k)
                 out["press"][name] = s.press_time("DOWN", 2 * n)
         out["presses"] = 2 * n
+        # Presses from Home to lenalidomide's dose for a typical patient in a new bed:
+        # every value entered by the nurse (nothing prefilled), counted on the screens.
+        keys = sim.bedside_keys()
+        with sim.Sim(flash) as s:
+            for k in keys:
+                s.key(k)
+            screen = s.screen()
+        if screen["screen"] != "Dose" or "lenalidomide (oral)" not in screen["text"]:
+            raise SystemExit(f"the bedside path did not reach lenalidomide's dose: {screen['text']}")
+        # The previous release's form opened at 60 y, female, 70 kg, 165 cm, 1.00 mg/dL
+        # and needed no patient: the same values with its steps (no first press).
+        before = (["B", "X"] + sim.steps(7, 1, 5) + ["X", "X"] + sim.steps(-120, 5, 50) + ["X"]
+                  + sim.steps(-50, 10, 50) + ["X"] + sim.steps(40, 1, 10) + ["X"] * 4
+                  + ["X"] + ["B"] * 4 + ["X"])
+        out["bedside"] = {"all": len(keys), "form": len(sim.TYPICAL), "drug": 6,
+                          "patient": len(keys) - len(sim.TYPICAL) - 6, "before": len(before)}
     finally:
         shutil.rmtree(flash, ignore_errors=True)
     # What a Pico loads into RAM as code unless the modules are frozen into its
@@ -384,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| install over the virtual serial port (write standby slot, verify, switch) | "
         f"{tb['install_s']:.2f} s | |",
         "",
-        "On the device the table's bytes live in one 16 KB buffer allocated at start-up",
+        "On the device the table's bytes live in one 24 KB buffer allocated at start-up",
         "(firmware/tablestore.py); the heap figure is the index and decoded names on top.",
         "",
         "## FLC tracker",
@@ -411,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "## Screens",
         "",
         "Each screen drawn whole (clear, title bar, body, key hints) and pushed through the",
-        "row expander to a stand-in display, by the UI on the unix port (mmrenal sim, 320K",
+        f"row expander to a stand-in display, by the UI on the unix port (mmrenal sim, {SIM_HEAP}",
         "heap; 64-bit objects, so the heap figures are upper bounds for a Pico). Allocated:",
         "the whole heap in use after a collection, firmware code and data included.",
         "",
@@ -430,6 +447,20 @@ def main(argv: list[str] | None = None) -> int:
         "bytes, load only when first opened). Unless frozen into the MicroPython build, a",
         "module's code sits in the heap once imported; the RP2040's own heap use has not been",
         "measured (no board here).",
+        "",
+        "Presses from Home to lenalidomide's dose for a typical patient in a new bed (67 y,",
+        "female, 58 kg, 160 cm, creatinine 1.40 mg/dL; bed BED-14 on a ward whose last code",
+        f"is BED-12; sim.bedside_keys): {ui['bedside']['all']} presses, a long press counted as one:",
+        f"{ui['bedside']['patient']} to add the patient (code, involved chain, save), "
+        f"{ui['bedside']['form']} for the kidney-function form",
+        f"(every value from empty) and {ui['bedside']['drug']} for the drug list and the drug. "
+        "The forms of the previous release opened",
+        "at 60 y, female, 70 kg, 165 cm, 1.00 mg/dL and needed no patient: the same values took",
+        f"{ui['bedside']['before']} presses there (counted with its steps). The aim of at most 30 is "
+        "not met: the patient",
+        "code and the empty fields (each number's first press shows its starting point) cost the",
+        "difference, the price of a dose that is always for a named bed and never from an",
+        "assumed value.",
         "",
         "Button to updated frame (the key handled, the screen drawn and pushed; mean of "
         f"{ui['presses']} presses). A short press fires on release, after the 30 ms debounce.",

@@ -21,8 +21,12 @@ from mmrenal.paths import FIRMWARE
 
 KEYS = {"A": "UP", "B": "DOWN", "X": "SELECT", "Y": "BACK"}
 # The unix port's objects take up to twice the RAM of the RP2040's 32-bit ones, so the
-# whole UI needs more than the 180K that models a Pico for the protocol alone.
-SIM_HEAP = "320K"
+# whole UI needs more than the 180K that models a Pico for the protocol alone. The
+# screens compiled from source on 64-bit words outgrew 320K with the whole-rule dose
+# screens and the 18 px Chinese font (a fragmentation MemoryError while wrapping a
+# Chinese note); this heap is a stand-in, not the chip's figure: RAM is judged on the
+# emulated RP2040 with the frozen firmware (issue 16).
+SIM_HEAP = "512K"
 WIDTH, HEIGHT = 240, 135
 EPOCH = dt.datetime(2000, 1, 1)
 DAY = 1440
@@ -37,7 +41,8 @@ def minutes(when: dt.datetime) -> int:
 
 def add_demo_patient(flash: Path, now: int = SIM_NOW) -> None:
     """BED-12: kappa myeloma cast nephropathy, treatment started 19 days ago, with plasma
-    exchange on days 1, 3 and 5 and a falling kappa (half-life about 5 days), written
+    exchange on days 1, 3 and 5, a falling kappa (half-life about 5 days) and a
+    creatinine of 1.40 mg/dL two days ago, written
     by the firmware's own FLC store so the trend screen has something to show."""
     from mmrenal.firmware import load
 
@@ -50,12 +55,14 @@ def add_demo_patient(flash: Path, now: int = SIM_NOW) -> None:
     for day, kappa in ((-1, 184000), (1, 161500), (2, 121000), (4, 93200), (6, 70400),
                        (8, 51800), (11, 33100), (14, 24600), (18, 15900)):
         tracker.add_sample(DEMO_PATIENT, start + day * DAY + 420, kappa, 1850, "LAB-1", False)
+    # Creatinine 1.40 mg/dL two days ago (drawn at 07:00): the series KDIGO reads.
+    tracker.add_creatinine(DEMO_PATIENT, now - now % DAY - 2 * DAY + 420, 123760)
 
 
 def prepare_flash(flash: Path, with_table: bool = True, demo: bool = False,
                   now: int = SIM_NOW) -> None:
     """A flash folder with the example table installed in slot a and its key trusted
-    (and with `demo`, the demo patient's FLC records up to `now`)."""
+    as a development key (and with `demo`, the demo patient's FLC records up to `now`)."""
     flash.mkdir(parents=True, exist_ok=True)
     if demo:
         add_demo_patient(flash, now)
@@ -69,8 +76,10 @@ def prepare_flash(flash: Path, with_table: bool = True, demo: bool = False,
             raise SystemExit("the example table has problems")
         (flash / "table_a.bin").write_bytes(tablebin.sign(tablebin.compile_table(table), priv))
         (flash / "table.act").write_text("a")
+        # A development key: the table verifies and doses are shown, each with the
+        # DRAFT banner (a table only an approver's key signed is for patient use).
         (flash / "approvers.txt").write_text(
-            tablebin.device_key_line(tablebin.load_public(pub), "sim") + "\n")
+            tablebin.device_key_line(tablebin.load_public(pub), "sim", role="dev") + "\n")
     finally:
         shutil.rmtree(keys, ignore_errors=True)
 
@@ -162,24 +171,88 @@ class Sim:
         self.close()
 
 
-TO_RESULT = ["B", "X"] + ["X"] * 8
-LENALIDOMIDE = TO_RESULT + ["X", "B", "B", "B", "B", "X"]
+def steps(delta: int, short: int, big: int) -> list[str]:
+    """The fewest presses that move a value by `delta` with steps `short` (a press) and
+    `big` (a long press): long presses, then short ones, or one long press past it and
+    short ones back, whichever is fewer."""
+    up, down = ("A", "B") if delta >= 0 else ("B", "A")
+    d = abs(delta)
+    if d % short:
+        raise ValueError(f"{delta} is not on the grid of {short}")
+    n_big, rest = divmod(d, big)
+    plain = [up + ":long"] * n_big + [up] * (rest // short)
+    over = [up + ":long"] * (n_big + 1) + [down] * ((big - rest) // short)
+    return over if rest and len(over) < len(plain) else plain
+
+
+# The kidney-function form's starting points and steps (firmware/ui.py RenalEntry).
+AGE_START, WEIGHT_START, HEIGHT_START, SCR_START = 65, 700, 1650, 100  # y, 0.1 kg, 0.1 cm, 0.01 mg/dL
+
+
+def entry_keys(age: int, female: bool, weight_x10: int, height_x10: int, scr_x100: int,
+               dialysis: bool = False, drawn_back: int = 0) -> list[str]:
+    """The presses that fill in the kidney-function form (mg/dL) from empty and
+    calculate: each number's first press shows its starting point; `drawn_back` moves the
+    creatinine's draw time that many minutes before the clock (a multiple of 15). The
+    calculation is a long SELECT on the last row entered."""
+    keys = ["A"] + steps(age - AGE_START, 1, 5) + ["X"]
+    keys += ["A" if female else "B", "X"]
+    keys += ["A"] + steps(weight_x10 - WEIGHT_START, 5, 50) + ["X"]
+    keys += ["A"] + steps(height_x10 - HEIGHT_START, 10, 50) + ["X"]
+    keys += ["A"] + steps(scr_x100 - SCR_START, 1, 10) + ["X"]
+    keys += ["A" if dialysis else "B"]
+    if drawn_back:
+        keys += ["X"] + steps(-drawn_back, 15, 60)
+    return keys + ["X:long"]  # calculate
+
+
+# A typical patient: 67-year-old woman, 58 kg, 160 cm, creatinine 1.40 mg/dL (CrCl 37.8
+# mL/min by the table's BMI rule, lenalidomide's 30-59 band).
+TYPICAL = entry_keys(67, True, 580, 1600, 140)
+TO_RENAL = ["B", "X", "X"]  # Kidney function, choose the first patient (BED-12): the form
+CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"  # firmware/ui_flc.py, in its order
+
+
+def bedside_keys(digits: str = "14") -> list[str]:
+    """A nurse's whole path from Home to lenalidomide's dose for a new patient in bed
+    BED-<digits> (the ward's prefix BED- from BED-12) who is the typical patient above:
+    Kidney function, + New patient, the code, the involved chain (kappa), save; the form;
+    the drug list; the 5th drug."""
+    keys = ["B", "X", "B", "X"]
+    at = 0  # the new character starts at '0'
+    for i, ch in enumerate(digits):
+        to = CODE_CHARS.index(ch)
+        keys += ["A"] * (to - at) if to >= at else ["B"] * (at - to)
+        if i < len(digits) - 1:
+            keys.append("X")  # add a character (a copy of this one)
+        at = to
+    keys += ["X:long", "B", "X", "X"]  # on to the chain: kappa; the Save row; save
+    return keys + TYPICAL + ["X"] + ["B"] * 4 + ["X"]
+TO_RESULT = TO_RENAL + TYPICAL
+LENALIDOMIDE = TO_RESULT + ["X"] + ["B"] * 4 + ["X"]  # drug doses, the 5th drug
 TO_FLC = ["B", "B", "B", "X", "X"]  # FLC, choose the first patient (BED-12): the FLC menu
 SCREENS = {  # name -> keys from power-up (flash with the table and the demo patient)
     "home": [],
     "patient": ["X"],
     "new-patient": ["X", "B", "X", "A", "A", "X", "B"],
-    "renal-entry": ["B", "X"],
+    "renal-entry": TO_RENAL,
+    "renal-missing": TO_RENAL + ["X"] * 9,
     "renal-result": TO_RESULT,
     "drugs": TO_RESULT + ["X"],
     "dose-adjusted": LENALIDOMIDE,
     "dose-standard": TO_RESULT + ["X", "X"],
-    "dose-uncertain": ["B"] + ["X"] * 5 + ["A"] * 50 + ["X"] * 4 + ["X"] + ["B"] * 9 + ["X"],
-    "dose-citation": LENALIDOMIDE + ["X"],
-    "dose-check": LENALIDOMIDE + ["B", "X"],
-    "dose-check-above": LENALIDOMIDE + ["B", "X", "A", "X", "X"],
+    "dose-regimens": TO_RESULT + ["X", "B", "B", "X"],  # carfilzomib
+    "dose-uncertain": TO_RESULT + ["X"] + ["B"] * 9 + ["X"],
+    "dose-citation": LENALIDOMIDE + ["B"] * 8,
+    "dose-aki": TO_RENAL + entry_keys(67, True, 580, 1600, 210) + ["X", "X"] + ["B"] * 4 + ["X"],
+    "aki-ack": TO_RENAL + entry_keys(67, True, 580, 1600, 210) + ["X"],
+    "stale": TO_RENAL + entry_keys(67, True, 580, 1600, 140, drawn_back=25 * 60) + ["X"],
+    "dose-check": LENALIDOMIDE + ["X"],
+    "dose-check-within": LENALIDOMIDE + ["X", "X", "A", "X", "A", "X", "A", "X", "X"],  # 10 mg daily, day 1
+    "dose-check-above": LENALIDOMIDE + ["X", "X", "A", "A:long", "A:long", "X", "A", "X", "A", "X", "X"],
     "flc-menu": TO_FLC,
     "flc-trend": TO_FLC + ["X"],
+    "flc-chart": TO_FLC + ["X", "B"],
     "flc-sample": TO_FLC + ["B", "X"],
     "flc-event": TO_FLC + ["B", "B", "X"],
     "table-info": ["B"] * 4 + ["X"],

@@ -1,5 +1,5 @@
 # MicroPython only: the handheld's main loop with a stand-in machine (SPI, Pins) and
-# a scripted key press. heap: 320K (the whole UI on 64-bit words; see mmrenal.sim)
+# a scripted key press. heap: sim (the whole UI on 64-bit words: mmrenal.sim.SIM_HEAP)
 
 from check import check, done, fake_machine
 

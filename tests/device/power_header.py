@@ -1,5 +1,5 @@
 # MicroPython only: the home screen's title bar shows USB power or the battery level
-# read by board.power() (GPIO24 VBUS sense, ADC3 = VSYS/3 on a Pico). heap: 320K
+# read by board.power() (GPIO24 VBUS sense, ADC3 = VSYS/3 on a Pico). heap: sim
 import board
 import canvas
 import text

@@ -1,6 +1,6 @@
 # MicroPython only: an unhandled error in a screen (drawing or a key) restarts the
 # screens at a safe screen, never a blank display, and is written to the audit log;
-# the once-a-minute clock update sends the title bar's rows only. heap: 320K
+# the once-a-minute clock update sends the title bar's rows only. heap: sim
 import os
 
 import audit
