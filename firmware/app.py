@@ -35,13 +35,55 @@ class PinSource:
         return v == 0 if self.low else v == 1
 
 
+class _NoTable:
+    table = None  # safe mode: the table store is not touched again
+
+
+def safe_screen(reason):
+    """Start-up failed: a safe screen that says so, what failed, and what to do. Drawn
+    with the screens' SafeScreen if they can be built, else in the display's own 8x8
+    letters (no font, no UI: whatever failed may be among them)."""
+    try:
+        u = ui.UI(_canvas, text.Writer(_canvas), _NoTable(), clock.now, None, None,
+                  clock.set_clock)
+        u.stack = [ui.SafeScreen("app", "safe_start", "safe_pull", reason)]
+        u.draw()
+        return
+    except Exception:  # noqa: S110 (the plainest screen below)
+        pass
+    gc.collect()
+    _canvas.fill(canvas.RED)
+    lines = ["SAFE MODE: start-up failed", "Pull the records to the host"]
+    while reason and len(lines) < 15:
+        lines.append(reason[:30])
+        reason = reason[30:]
+    for i in range(len(lines)):
+        _canvas.text(lines[i], 0, i * 9, canvas.WHITE)
+    _canvas.touch(0, _canvas.height)
+    _canvas.push()
+
+
 def run():
     prof = board.profile()
     # The profile names the buttons that act as UP, DOWN, SELECT, BACK, and their labels.
     keys = buttons.Buttons(PinSource(board.buttons(), prof["keys"], prof["active_low"]))
-    u = ui.UI(_canvas, text.Writer(_canvas), service.store(), clock.now, audit.Audit(),
-              service.tracker(), clock.set_clock, prof["key_labels"], board.power)
-    u.draw()
+    stage = "dose table store"
+    try:
+        store = service.store()
+        stage = "FLC records (journal replay)"
+        tracker = service.tracker()
+        stage = "screens"
+        u = ui.UI(_canvas, text.Writer(_canvas), store, clock.now, audit.shared(), tracker,
+                  clock.set_clock, prof["key_labels"], board.power)
+        u.draw()
+    except Exception as e:  # safe mode: say what failed, still serve the pulls
+        store = tracker = u = None
+        reason = stage + ": " + type(e).__name__ + ": " + str(e)
+        service.safe_mode(reason)
+        protocol.note_error("start-up failed, safe mode: " + reason)
+        safe_screen(reason)
+        protocol.serve(hello=True)
+        return
     link = protocol.Link()
     second = time.ticks_ms()
     while True:

@@ -26,8 +26,16 @@ T_ERROR = 4  # an unhandled error the screens restarted from
 T_ACK = 5  # a warning the nurse acknowledged (AKI: doses provisional), note "patient what"
 T_CHECK = 6  # a check: amounts, verdict, frequency, cycle day, flags, regimen
 T_OVERRIDE = 7  # a check given anyway (above the soft limit, or flagged), with the reason
-KINDS = ("", "dose", "check", "clock", "error", "ack", "check", "override")
-NOTES = (T_CLOCK, T_ERROR, T_ACK)
+T_TABLE = 8  # a table installed (activated), refused or reloaded: note "active a: ID vN sha8"
+# A dose, check or override answered over the serial protocol (not shown on a screen):
+# the same fields; "patient" is the request's, or empty when it named none.
+T_LINK_DOSE = 9
+T_LINK_CHECK = 10
+T_LINK_OVERRIDE = 11
+KINDS = ("", "dose", "check", "clock", "error", "ack", "check", "override", "table",
+         "link dose", "link check", "link override")
+NOTES = (T_CLOCK, T_ERROR, T_ACK, T_TABLE)
+CHECKS = (T_CHECK, T_OVERRIDE, T_LINK_CHECK, T_LINK_OVERRIDE)
 HEAD = "<IIHHBBBII"  # time, version, crcl, egfr, dialysis, status, unit, amount, checked
 HEAD_LEN = 23
 # verdict, frequency code, cycle day, flags, reason, then the regimen's and patient's lengths
@@ -45,11 +53,12 @@ class Audit:
             self.journal.scan(_skip)
 
     def record(self, kind, now, patient, result, crcl_x10, egfr_x10, dialysis, version,
-               check=None, checked_x100=0):
+               check=None, checked_x100=0, link=False):
         """Write one record; False (and .full) when there is no room. For a check, `check`
         is dosing.check_dose's answer: its unit, ceiling, verdict, the prescribed
         frequency and cycle day, its flags and regimen are recorded; a check that carries
-        an override reason (dosing.override) is written as an override."""
+        an override reason (dosing.override) is written as an override. `link`: answered
+        over the serial protocol (the link kinds)."""
         d = result["doses"][0] if result["doses"] else None
         unit = d["unit"] if d else ""
         amount = d["amount_x100"] if d else 0
@@ -61,9 +70,13 @@ class Audit:
                               UNITS.index(unit), amount, checked_x100)
         pat = patient.encode()
         if check is None:
+            if link:
+                kind = T_LINK_DOSE
             payload += struct.pack("<B", len(pat)) + pat
         else:
             kind = T_OVERRIDE if check["override"] else T_CHECK
+            if link:
+                kind += T_LINK_CHECK - T_CHECK
             flags = 0
             for i in range(len(dosing.FLAGS)):
                 if dosing.FLAGS[i] in check["flags"]:
@@ -110,7 +123,7 @@ class Audit:
             verdict = freq = flags = reason = reg = ""
             day = 0
             q = HEAD_LEN
-            if rtype >= T_CHECK:
+            if rtype in CHECKS:
                 v, f, day, fl, why, rlen, plen = struct.unpack_from(CHECK, p, q)
                 q += CHECK_LEN
                 verdict = dosing.VERDICTS[v]
@@ -133,6 +146,43 @@ class Audit:
         if self.journal:
             self.journal.scan(visit)
         return out
+
+
+_shared = None
+
+
+def shared():
+    """The device's one Audit (screens and serial link alike): two objects appending to
+    the same journal would each count sequence numbers of their own."""
+    global _shared
+    if _shared is None:
+        _shared = Audit()
+    return _shared
+
+
+def link_note(kind, text):
+    """A note ("clock", "table", "error") for a request of the serial link; never raises
+    (the answer matters more than its note)."""
+    try:
+        import clock
+
+        return shared().note(KINDS.index(kind), clock.now(), text)
+    except Exception:
+        return False
+
+
+def link_dose(patient, result, crcl_x10, egfr_x10, dialysis, version, prescribed_x100):
+    """A dose (or check: result["check"]) answered over the serial link; False when it
+    could not be written (full log), never an exception: the dose is still answered."""
+    if not isinstance(patient, str) or len(patient) > 16:
+        patient = ""
+    try:
+        import clock
+
+        return shared().record(T_DOSE, clock.now(), patient, result, crcl_x10, egfr_x10,
+                               dialysis, version, result.get("check"), prescribed_x100, True)
+    except Exception:
+        return False
 
 
 def _skip(seq, rtype, payload):

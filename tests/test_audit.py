@@ -143,3 +143,36 @@ def test_audit_pull_writes_the_check_fields(tmp_path, monkeypatch):
     old = tmp_path / "old.csv"
     old.write_text("seq,kind,time\n1,dose,2026-11-26T09:30\n")
     assert cli.main(["audit", "pull", "--port", "virtual", "-o", str(old)]) == 2
+
+
+# --- issue 14: what the serial link's requests record -----------------------------------
+
+
+@pytest.mark.req("R-LINK-06")
+def test_link_doses_checks_and_table_notes_are_their_own_kinds(tmp_path):
+    audit = load("audit")
+    log = audit.Audit(str(tmp_path / "audit.jnl"))
+    assert log.record(audit.T_DOSE, 14_000_000, "", LEN15, 250, 0, False, 3, link=True)
+    assert log.record(audit.T_DOSE, 14_000_001, "BED-4", LEN15, 250, 0, True, 3,
+                      _check(override="", regimen=""), 1500, link=True)
+    assert log.record(audit.T_DOSE, 14_000_002, "BED-4", LEN15, 250, 0, False, 3,
+                      _check(override="protocol dose"), 2500, link=True)
+    assert log.note(audit.T_TABLE, 14_000_003, "active b: myeloma-renal v2 1a2b3c4d")
+    assert log.record(audit.T_DOSE, 14_000_004, "BED-4", LEN15, 250, 0, False, 3)  # a screen's
+    rows = audit.Audit(str(tmp_path / "audit.jnl")).pull(0, 10)
+    assert [r[1] for r in rows] == ["link dose", "link check", "link override", "table", "dose"]
+    assert rows[0][3:5] == ["", "lenalidomide"] and rows[0][10:12] == [1500, "mg"]
+    assert rows[1][7] is True and rows[1][12] == 1500 and rows[1][13] == "above"
+    assert rows[2][17] == "protocol dose" and rows[2][12] == 2500
+    assert rows[3][9] == "active b: myeloma-renal v2 1a2b3c4d"
+    assert rows[4][13] == ""  # a screen's dose carries no check fields
+
+
+def test_one_shared_log_for_screens_and_link(tmp_path, monkeypatch):
+    audit = load("audit")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(audit, "_shared", None)
+    a = audit.shared()
+    assert audit.shared() is a  # two writers would each count sequence numbers
+    a.note(audit.T_ERROR, 1, "x")
+    assert audit.shared().pull(0, 5)[0][0] == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mmrenal import __version__, clock, flc_cmds, hwdocs, report, table_cmds, trace
 from mmrenal.device import DeviceError, NoBoard
-from mmrenal.engine import ENGINES, Engine, EngineError
+from mmrenal.engine import ENGINES, PICO_HEAP, Engine, EngineError
 
 EXIT_INPUT = 2
 
@@ -319,7 +319,7 @@ def cmd_audit(a: argparse.Namespace) -> int:
              verdict, freq, day, flags, reason, regimen) in new:
             w.writerow((seq, kind, clock.from_minutes(t), patient, drug, crcl / 10, egfr / 10,
                         dia, ver, status,
-                        amount / 100 if kind in ("dose", "check", "override") and status != "uncertain"
+                        amount / 100 if kind.split()[-1] in ("dose", "check", "override") and status != "uncertain"
                         else "", unit,
                         checked / 100 if checked else "", verdict, freq, day or "", flags, reason,
                         regimen))
@@ -379,7 +379,7 @@ def cmd_vdevice(a: argparse.Namespace) -> int:
 def _setup_vdevice(sub) -> None:
     p = sub.add_parser("vdevice", help="start a virtual board on a pseudo-terminal port")
     p.add_argument("--flash", help="folder that plays the board's flash (kept); default: temporary")
-    p.add_argument("--heap", default="180K", help="MicroPython heap size (default 180K, a Pico's)")
+    p.add_argument("--heap", default=PICO_HEAP, help=f"MicroPython heap size (default {PICO_HEAP}, a Pico's)")
     p.add_argument("--control", help="path of the control socket (power cut, clock)")
     p.set_defaults(func=cmd_vdevice)
 

@@ -56,6 +56,20 @@ def firmware(st: dict) -> Finding:
     return Finding("firmware", OK, text)
 
 
+def startup(st: dict) -> Finding:
+    """Safe mode (firmware/main.py): start-up failed, and the device says what failed."""
+    why = st.get("safe_mode")
+    if why is None:
+        return Finding("start-up", LOOK, "this firmware does not report how it started")
+    if why:
+        return Finding("start-up", FAIL, f"SAFE MODE: start-up failed ({why}); the handheld gives "
+                       "no doses and serves only status and the pulls of its records",
+                       "first pull every record off it: `mmrenal flc pull --port PORT` and "
+                       "`mmrenal audit pull --port PORT`; then report the reason above to the "
+                       "device's maintainers (a deploy does not fix a fault in its data)")
+    return Finding("start-up", OK, "started normally (not in safe mode)")
+
+
 def memory(st: dict) -> Finding:
     heap = st["heap_free"]
     return Finding("memory", OK if heap >= 0 else LOOK,
@@ -207,6 +221,32 @@ def flash(st: dict, flc: dict | None) -> Finding:
     return Finding("flash", OK, text)
 
 
+def records(flc: dict | None) -> Finding:
+    """The FLC journal: how full, and how many records are not yet pulled and
+    acknowledged (only acknowledged records of discharged patients are ever removed)."""
+    if not flc:
+        return Finding("records", FAIL, "the board did not list its FLC records",
+                       "run `mmrenal deploy --port PORT`")
+    used, cap = flc["bytes"], flc["capacity"]
+    waiting = flc.get("not_acked")
+    text = f"FLC journal {used:,} of {cap:,} bytes ({used * 100 // max(cap, 1)}%), {flc['patients']} " \
+           f"of 16 patients"
+    if waiting is None:
+        return Finding("records", LOOK, text + "; this firmware cannot say which records were "
+                       "pulled", "run `mmrenal deploy --port PORT`")
+    text += f", {waiting} records not yet pulled and acknowledged"
+    how = "`mmrenal flc pull --port PORT -o FOLDER`, then `mmrenal flc discharge CODE --port PORT` " \
+          "for each patient who has left (their space is freed at the next pull)"
+    if flc.get("damaged"):
+        return Finding("records", LOOK, text + f"; damaged bytes skipped at boot: {flc['damaged']}",
+                       "pull the records now; " + how)
+    if used + 64 > cap - flc.get("reserve", 0):
+        return Finding("records", FAIL, text + ": STORAGE FULL, no new sample can be recorded", how)
+    if used * 5 > cap * 4:
+        return Finding("records", LOOK, text + ": more than 80% full", how)
+    return Finding("records", OK, text)
+
+
 def clock_check(st: dict, host_now: int) -> Finding:
     if not st["clock_set"]:
         return Finding("clock", FAIL, f"{st['clock']}: NOT SET (a Pico's clock starts at 2021-01-01 "
@@ -263,7 +303,10 @@ def _bc(dev, req: dict) -> dict | None:
 def examine(dev, expected: str | None = None, press: bool = False, say=print) -> tuple[list, dict]:
     """Every finding for the board behind `dev` (a Device), and the raw answers."""
     st = dev.request({"op": "status"})
-    findings = [firmware(st), memory(st)]
+    findings = [firmware(st), startup(st), memory(st)]
+    if st.get("safe_mode"):  # nothing else is served: say so rather than fail each check
+        findings.append(clock_check(st, clock.now_minutes()))
+        return findings, {"status": st, "board_check": None}
     bc = _bc(dev, {})
     if bc is None:
         findings.append(Finding("profile", FAIL, "the board's firmware cannot check its own "
@@ -283,6 +326,7 @@ def examine(dev, expected: str | None = None, press: bool = False, say=print) ->
                                     "--press` and press each key when asked"))
     flc = dev.request({"op": "flc_list"})
     findings.append(flash(st, flc if flc.get("ok") else None))
+    findings.append(records(flc if flc.get("ok") else None))
     findings.append(clock_check(st, clock.now_minutes()))
     findings.append(table(dev.request({"op": "table_status"}), st))
     return findings, {"status": st, "board_check": bc}

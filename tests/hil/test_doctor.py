@@ -57,7 +57,7 @@ def test_doctor_passes_on_a_ready_board(ready):
     res = _doctor(ready)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.rstrip().splitlines()[-1].startswith("every check passed")
-    for check in ("firmware", "memory", "profile", "flash", "clock", "table"):
+    for check in ("firmware", "start-up", "memory", "profile", "flash", "clock", "table"):
         assert _line(res.stdout, check)[0].startswith("ok "), (check, res.stdout)
     if ready.virtual:
         assert _line(res.stdout, "display")[0].startswith("n/a   display   no display on a virtual board")

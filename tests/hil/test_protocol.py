@@ -157,3 +157,108 @@ def test_board_refuses_table_files_named_by_a_request(deployed):
                 assert (r["ok"], r["field"]) == (False, "table_path"), (path, op, r)
                 assert "doses" not in r and "drugs" not in r
         assert dev.request({"op": "version"})["ok"]  # still serving
+
+
+def _audit_since(dev, since: int) -> list[list]:
+    rows = []
+    while True:
+        r = dev.request({"op": "audit_pull", "since": since})
+        assert r["ok"], r
+        rows += r["records"]
+        if not r["more"]:
+            return rows
+        since = r["records"][-1][0]
+
+
+@pytest.mark.req("R-LINK-06")
+def test_protocol_doses_clock_and_table_installs_are_audited(trusted, signed_tables, tmp_path):
+    """Every dose answered over the link, every set_clock and every table install is
+    in the audit log, and `mmrenal audit pull` writes them."""
+    import csv
+    import subprocess
+    import sys
+
+    from mmrenal import deploy
+
+    with trusted.device() as dev:
+        start = max([r[0] for r in _audit_since(dev, 0)], default=0)
+    deploy.flash_table(trusted.port, signed_tables.v2, force=True, log=lambda *a, **k: None)
+    with trusted.device() as dev:
+        assert dev.request({"op": "set_clock", "time": 14_000_000})["ok"]
+        d = dev.request({"op": "dose", "drug": "lenalidomide", "crcl": "25", "patient": "BED-3"})
+        assert d["ok"] and d["audited"] is True, d
+        c = dev.request({"op": "dose", "drug": "lenalidomide", "crcl": "25", "prescribed": "15",
+                         "prescribed_unit": "mg", "prescribed_frequency": "daily"})
+        assert c["ok"] and c["audited"] is True
+        rows = _audit_since(dev, start)
+    kinds = [r[1] for r in rows]
+    table = [r for r in rows if r[1] == "table"]
+    assert table and table[-1][9].startswith("active ") and " v2 " in table[-1][9], table
+    clock_rows = [r for r in rows if r[1] == "clock"]
+    assert clock_rows and clock_rows[-1][9].endswith("-> 2026-08-14T05:20"), clock_rows
+    dose = [r for r in rows if r[1] == "link dose"][-1]
+    assert (dose[3], dose[4], dose[5], dose[8]) == ("BED-3", "lenalidomide", 250, 2)
+    assert dose[10] == d["doses"][0]["amount_x100"] and dose[11] == d["doses"][0]["unit"]
+    check = [r for r in rows if r[1] in ("link check", "link override")][-1]
+    assert check[12] == 1500 and check[13] == c["check"]["verdict"] and check[14] == "daily"
+    assert kinds.index("table") < kinds.index("clock") < kinds.index("link dose")
+    out = tmp_path / "audit.csv"
+    res = subprocess.run([sys.executable, "-m", "mmrenal", "audit", "pull", "--port", trusted.port,
+                          "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    pulled = list(csv.DictReader(out.open(newline="")))
+    assert {"table", "clock", "link dose"} <= {r["kind"] for r in pulled}
+    assert [r for r in pulled if r["kind"] == "link dose"][-1]["patient"] == "BED-3"
+
+
+@pytest.mark.req("R-LINK-07")
+def test_an_expired_tables_dose_carries_the_expiry(trusted, signed_tables):
+    from mmrenal import deploy
+
+    deploy.flash_table(trusted.port, signed_tables.v1, force=True, log=lambda *a, **k: None)
+    with trusted.device() as dev:
+        st = dev.request({"op": "table_status"})
+        expires = st["slot_" + st["active_slot"]]["expires"]  # a day number
+        assert dev.request({"op": "set_clock", "time": (expires + 1) * 1440 + 600})["ok"]
+        d = dev.request({"op": "dose", "drug": "lenalidomide", "crcl": "25"})
+        dev.request({"op": "set_clock", "time": 14_000_000})
+    t = d["table"]
+    # The banner says "draft" first when the key is a development one (docs/protocol.md);
+    # the expiry is in the answer either way.
+    assert d["ok"] and t["expired"] is True and t["banner"] in ("expired", "draft"), t
+    y, m, day = (int(x) for x in t["expires"].split("-"))
+    import datetime as dt
+
+    assert (dt.date(y, m, day) - dt.date(2000, 1, 1)).days == expires
+
+
+@pytest.mark.req("R-LINK-01")
+def test_an_answer_that_fails_midway_is_answered_with_its_id(deployed):
+    """Nothing a request does ends the loop: an exception while answering is answered,
+    with the request's id, and the next request is served."""
+    with deployed.device() as dev:
+        for line in (b'{"op":"flc_pull","since":0,"limit":100,"id":"p1"}',
+                     b'[' * 80 + b']' * 80, b'{"op":"version","id":' + b'[' * 79 + b']' * 79 + b'}'):
+            dev.send_raw(line + b"\n")
+            ans = dev.read_answer(wait=10)
+            assert ans is not None and (ans["ok"] or ans["field"] in ("request", "id")), ans
+        assert dev.request({"op": "version"})["ok"]
+
+
+@pytest.mark.req("R-LINK-03")
+def test_flc_pull_pages_whatever_the_limit(deployed):
+    """`limit` up to 100 is accepted; an answer holds at most 25 records ("more" brings
+    the rest), so a pull never builds more than a page on the Pico's heap."""
+    with deployed.device() as dev:
+        code = "PG-" + str(len(dev.request({"op": "flc_list"})["patient_list"]))
+        assert dev.request({"op": "flc_patient", "patient": code, "involved": "kappa"})["ok"]
+        for i in range(30):
+            r = dev.request({"op": "flc_sample", "patient": code, "time": 14_000_000 + i * 60,
+                             "kappa": str(100 + i), "lambda": "10", "lab": "LAB1"})
+            assert r["ok"], r
+        first = dev.request({"op": "flc_pull", "since": 0, "limit": 100})
+        assert first["ok"] and len(first["records"]) == 25 and first["more"] is True
+        seqs = [x[0] for x in first["records"]]
+        assert seqs == sorted(seqs)
+        rest = dev.request({"op": "flc_pull", "since": seqs[-1], "limit": 100})
+        assert rest["ok"] and rest["records"][0][0] > seqs[-1]
