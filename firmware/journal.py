@@ -95,10 +95,11 @@ class Journal:
         struct.pack_into("<I", b, HEAD + n, binascii.crc32(self._view[1:HEAD + n]) & 0xFFFFFFFF)
         return self._view[:HEAD + n + TAIL]
 
-    def append(self, rtype, payload):
-        """Write one record durably and return its sequence number, or raise Full."""
+    def append(self, rtype, payload, reserve=0):
+        """Write one record durably and return its sequence number, or raise Full. The
+        last `reserve` bytes are kept for the records that free space (flcstore)."""
         record = self._encode(self.last_seq + 1, rtype, payload)
-        if self.size + len(record) > self.max_bytes:
+        if self.size + len(record) > self.max_bytes - reserve:
             raise Full("journal full: " + str(self.size) + " of " + str(self.max_bytes) + " bytes")
         with open(self.path, "ab") as f:
             f.write(record)
@@ -107,9 +108,12 @@ class Journal:
         self.size += len(record)
         return self.last_seq
 
-    def compact(self, keep):
+    def compact(self, keep, tail=None):
         """Rewrite the journal with the records keep(seq, type, payload) accepts, keeping
-        their sequence numbers; an atomic rename puts the new file in place. The last
+        their sequence numbers; keep may instead return (type, payload) to write that
+        record in another form. tail() may give one (type, payload) more, written last
+        with the next sequence number. An atomic rename puts the new file in place, so a
+        power cut at any byte leaves the old journal or the new one, whole. The last
         record is always kept, so sequence numbers never go back after a reboot."""
         tmp = self.path + ".new"
         out = open(tmp, "wb")
@@ -118,19 +122,29 @@ class Journal:
 
             last = self.last_seq
 
+            def put(seq, rtype, payload):
+                n = len(payload)
+                rec = bytearray(HEAD + n + TAIL)
+                rec[0] = MAGIC
+                struct.pack_into("<BHI", rec, 1, rtype, n, seq)
+                rec[HEAD:HEAD + n] = payload
+                struct.pack_into("<I", rec, HEAD + n, binascii.crc32(memoryview(rec)[1:HEAD + n]) & 0xFFFFFFFF)
+                out.write(rec)
+                written[0] += len(rec)
+
             def copy(seq, rtype, payload):
-                if seq == last or keep(seq, rtype, payload):
-                    n = len(payload)
-                    rec = bytearray(HEAD + n + TAIL)
-                    rec[0] = MAGIC
-                    struct.pack_into("<BHI", rec, 1, rtype, n, seq)
-                    rec[HEAD:HEAD + n] = payload
-                    struct.pack_into("<I", rec, HEAD + n, binascii.crc32(memoryview(rec)[1:HEAD + n]) & 0xFFFFFFFF)
-                    out.write(rec)
-                    written[0] += len(rec)
+                k = keep(seq, rtype, payload)
+                if isinstance(k, tuple):
+                    put(seq, k[0], k[1])
+                elif k or seq == last:
+                    put(seq, rtype, payload)
 
             self.scan(copy)
             self.last_seq = max(last, self.last_seq)
+            if tail:
+                rtype, payload = tail()
+                put(self.last_seq + 1, rtype, payload)
+                self.last_seq += 1
             out.flush()
         os.rename(tmp, self.path)
         self.size = written[0]

@@ -111,8 +111,17 @@ def test_compaction_keeps_the_last_sequence_number(written):
     assert j2.append(1, b"x") == 41
 
 
+@pytest.fixture
+def eight_character_lab():
+    """The capacity is sized for the longest laboratory code a table may list (8
+    characters): a table that lists one, then the defaults again."""
+    flc.set_code_policy(None, None, ["LAB-8CHR"])
+    yield
+    flc.set_code_policy()
+
+
 @pytest.mark.req("R-FLC-03")
-def test_capacity_four_thousand_samples_then_full(tmp_path):
+def test_capacity_four_thousand_samples_then_full(tmp_path, eight_character_lab):
     tr = flcstore.Tracker(str(tmp_path / "flc.jnl"))
     tr.boot()
     tr.add_patient("BED-1", 0, 14_000_000)
@@ -339,17 +348,17 @@ def test_a_repeated_record_is_not_written_twice(tmp_path):
         answer = fn()
         return answer == fs.REPEAT and path.stat().st_size == size
 
-    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-1", False) > 0
+    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB1", False) > 0
     # The same sample again (a retry after a lost answer): nothing written.
-    assert same_size(lambda: t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-1", False))
+    assert same_size(lambda: t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB1", False))
     assert t.add_event("BED-9", 2, 14_000_500, 14_000_700) > 0
     assert same_size(lambda: t.add_event("BED-9", 2, 14_000_500, 14_000_700))
     assert same_size(lambda: t.add_event("BED-9", 1, 14_000_000, 0))  # the start, recorded
     assert t.add_creatinine("BED-9", 14_001_000, 300000) > 0
     assert same_size(lambda: t.add_creatinine("BED-9", 14_001_000, 300000))
     # A different laboratory or time is a new record.
-    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB-2", False) > 0
-    assert t.add_sample("BED-9", 14_002_000, 50000, 1200, "LAB-1", False) > 0
+    assert t.add_sample("BED-9", 14_001_000, 50000, 1200, "LAB2", False) > 0
+    assert t.add_sample("BED-9", 14_002_000, 50000, 1200, "LAB1", False) > 0
     replay = fs.Tracker(str(path))
     replay.boot()
     p = replay.patient("BED-9")
@@ -474,7 +483,7 @@ def _episode_tracker(path):
     tr.boot()
     tr.add_patient("BED-12", 0, T0)
     for d, v in ((-1, 184000), (1, 90000), (3, 40000)):
-        tr.add_sample("BED-12", T0 + d * D, v, 1850, "LAB-1", False)
+        tr.add_sample("BED-12", T0 + d * D, v, 1850, "LAB1", False)
     tr.add_event("BED-12", 2, T0 + D, T0 + D + 240)
     tr.add_creatinine("BED-12", T0 + D, 300000)
     tr.add_patient("BED-7", 1, 0)
@@ -496,7 +505,7 @@ def test_a_new_person_in_a_bed_starts_a_new_episode(tmp_path):
     del e  # its traceback holds the earlier person's tracker (add_patient's locals)
     assert tr.add_patient("BED-12", 1, T0 + 30 * D, True) > 0
     assert tr.add_patient("BED-12", 1, T0 + 30 * D, True) == flcstore.REPEAT  # a retry: no third
-    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB-2", False)
+    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB2", False)
     for t in (tr, flcstore.Tracker(str(path))):
         t.boot() if t is not tr else None
         p = t.patient("BED-12")
@@ -550,7 +559,7 @@ def test_pull_writes_each_person_in_a_bed_to_files_of_their_own(tmp_path):
 
     tr = _episode_tracker(tmp_path / "flc.jnl")
     tr.add_patient("BED-12", 1, T0 + 30 * D, True)
-    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB-2", False)
+    tr.add_sample("BED-12", T0 + 31 * D, 1200, 90000, "LAB2", False)
     records = [flc_cmds._record_dict(r) for r in tr.pull(0, 100)]  # as `flc pull` stores them
     out = tmp_path / "ward"
     out.mkdir()
@@ -560,9 +569,9 @@ def test_pull_writes_each_person_in_a_bed_to_files_of_their_own(tmp_path):
     first = (out / "BED-12.csv").read_text().splitlines()
     second = (out / "BED-12.e2.csv").read_text().splitlines()
     assert [r.split(",")[1] for r in first[1:] if r.split(",")[1]] == ["1840.00", "900.00", "400.00"]
-    assert not any("LAB-2" in r for r in first)
+    assert not any("LAB2" in r for r in first)
     assert len(second) == 3 and second[1].endswith(",,,,chemo_start")  # the new start
-    assert second[2].endswith(",12.00,900.00,LAB-2,")  # the new person's one sample
+    assert second[2].endswith(",12.00,900.00,LAB2,")  # the new person's one sample
     import json
 
     meta = json.loads((out / "BED-12.e2.json").read_text())
@@ -623,3 +632,385 @@ def test_status_and_half_life_stay_small_ints():
     for x in (1, 85, 995, hi, 2 * hi):
         iflc.two_figures(x)
     assert rec.count > 10_000 and rec.max_abs < 1 << 30, rec.top()
+
+
+# --- start-up is bounded (issue 14) ---------------------------------------------------
+
+# The FLC tracker's heap at the documented capacity (16 patients, the journal full at
+# MAX_BYTES), on the 64-bit unix port the simulator and the virtual board run (an
+# RP2040's objects take about half): docs/flc.md "Start-up heap budget".
+STARTUP_BUDGET = 12_000
+
+_MEASURE = """
+import gc
+import flcstore
+gc.collect()
+a = gc.mem_alloc()
+t = flcstore.Tracker()
+t.boot()
+gc.collect()
+print(gc.mem_alloc() - a, len(t.by_pid), t.records)
+"""
+
+
+def _tracker_heap(flash):
+    import subprocess
+
+    from mmrenal.engine import env_for, micropython_path
+
+    script = flash / "measure.py"
+    script.write_text(_MEASURE)
+    res = subprocess.run([micropython_path(), "-X", "heapsize=2M", str(script)], cwd=flash,
+                         env=env_for("micropython"), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    used, patients, records = map(int, res.stdout.split())
+    return used, patients, records
+
+
+@pytest.mark.req("R-LIFE-01")
+def test_start_up_heap_does_not_grow_with_the_journal(tmp_path):
+    """The tracker's heap after replay is the same with one record per patient as with
+    the journal full (it grew by ~64 bytes a sample: 107 KB at capacity), and within the
+    stated budget."""
+    from mmrenal import flc_cmds
+
+    full = tmp_path / "full"
+    st = flc_cmds.write_full_journal(full)
+    assert st["patients"] == 16 and st["bytes"] > flcstore.MAX_BYTES - flcstore.RESERVE - 64
+    few = tmp_path / "few"
+    few.mkdir()
+    t = flcstore.Tracker(str(few / flcstore.PATH))
+    for i in range(16):
+        t.add_patient(f"WARD-{100000 + i}", i % 2, 14_000_000)
+    at_capacity, patients, records = _tracker_heap(full)
+    empty, _, _ = _tracker_heap(few)
+    assert patients == 16 and records == st["records"] > 5000
+    assert at_capacity <= STARTUP_BUDGET, at_capacity
+    assert abs(at_capacity - empty) <= 512, (at_capacity, empty)
+
+
+@pytest.mark.req("R-LIFE-01")
+def test_start_up_at_the_pico_heap_with_a_full_journal(tmp_path):
+    """firmware/main.py as a board runs it (the .mpy build), on the Pico's heap
+    (engine.PICO_HEAP), with 16 patients and the journal full: it starts (not in safe
+    mode) and answers status, the patient list, kinetics, a pull page and a dose
+    calculation. Before issue 14 it failed from 16 patients x 40 samples on."""
+    import json
+    import subprocess
+
+    from mmrenal import deploy, engine, flc_cmds
+    from mmrenal.paths import FIRMWARE
+
+    fw = tmp_path / "fw"
+    fw.mkdir()
+    for name, data in deploy.device_files().items():
+        (fw / name).write_bytes(data)
+    flash = tmp_path / "flash"
+    st = flc_cmds.write_full_journal(flash)
+    reqs = [{"op": "status"}, {"op": "flc_list"},
+            {"op": "flc_kinetics", "patient": "WARD-100003"},
+            {"op": "flc_pull", "since": 0, "limit": 10},
+            {"op": "crcl", "age": 60, "sex": "female", "weight": "60", "height": "165",
+             "scr": "1.5", "scr_unit": "mg/dL"}]
+    env = dict(engine.env_for("micropython"), MICROPYPATH=str(fw))
+    res = subprocess.run([engine.micropython_path(), "-X", f"heapsize={engine.PICO_HEAP}",
+                          str(fw / "main.py")], cwd=flash, env=env, capture_output=True,
+                         text=True, timeout=300,
+                         input="".join(json.dumps(r) + "\n" for r in reqs))
+    answers = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    assert len(answers) == len(reqs) + 1, res.stdout[-800:] + res.stderr[-800:]
+    status, listing, kin, page, crcl = answers[1:]
+    assert status["ok"] and not status.get("safe_mode"), status
+    assert listing["patients"] == 16 and listing["records"] == st["records"], listing
+    assert kin["ok"] and kin["creatinine_samples"] == 16, kin
+    assert [r[0] for r in page["records"]] == list(range(1, 11)), page
+    assert crcl["ok"], crcl
+    assert FIRMWARE.exists()
+
+
+# --- records have a life cycle (issue 14) ---------------------------------------------
+
+
+class PowerCut(Exception):
+    pass
+
+
+class _Cutter:
+    """Flash writes through journal.open with a byte budget: at the budget the write is
+    cut where it is (the bytes before it on disk) and PowerCut raised, as the virtual
+    board's supervisor does; `at_rename` cuts after every byte, before the rename."""
+
+    def __init__(self, monkeypatch, budget=None, at_rename=False):
+        self.left = budget
+        self.at_rename = at_rename
+        real_open = open
+        real_rename = os.rename
+        cutter = self
+
+        class File:
+            def __init__(self, f):
+                self.f = f
+
+            def write(self, b):
+                if cutter.left is not None:
+                    if len(b) > cutter.left:
+                        self.f.write(bytes(b[:cutter.left]))
+                        self.f.close()
+                        cutter.left = 0
+                        raise PowerCut
+                    cutter.left -= len(b)
+                return self.f.write(b)
+
+            def __getattr__(self, name):
+                return getattr(self.f, name)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+        def cut_open(path, mode="r", *a):
+            f = real_open(path, mode, *a)
+            return File(f) if ("w" in mode or "a" in mode) else f
+
+        def cut_rename(a, b):
+            if cutter.at_rename:
+                raise PowerCut
+            real_rename(a, b)
+
+        monkeypatch.setattr(journal, "open", cut_open, raising=False)
+        monkeypatch.setattr(journal.os, "rename", cut_rename)
+
+
+def _all_records(path):
+    """Every record on the device as a host pulls it (a fresh tracker: after a reboot)."""
+    t = flcstore.Tracker(str(path))
+    t.boot()
+    return {r[0]: r for r in t.pull(0, 1 << 30)}, t
+
+
+def _host_pull(tr, since, page=5):
+    """The host's pull loop as flc_cmds.pull runs it over the protocol (one more asked
+    than kept, as service._op_flc_pull does)."""
+    got = []
+    while True:
+        recs = tr.pull(since, page + 1)
+        got += recs[:page]
+        if recs[:page]:
+            since = recs[:page][-1][0]
+        if len(recs) <= page:
+            return got
+
+
+@pytest.mark.req("R-LIFE-02")
+def test_discharge_and_acknowledged_pull_free_the_space(tmp_path):
+    path = tmp_path / "flc.jnl"
+    tr = flcstore.Tracker(str(path))
+    tr.boot()
+    for i in range(16):
+        tr.add_patient(f"BED-{i + 1}", 0, 14_000_000)
+    with pytest.raises(load("limits").InputError) as e:
+        tr.add_patient("BED-17", 0, 14_000_000)
+    assert "discharge" in str(e.value)
+    n = 0
+    with pytest.raises(flcstore.StorageFull) as full:
+        while True:
+            tr.add_sample(f"BED-{n % 16 + 1}", 14_000_000 + n, 1000 + n % 50, 200, "LAB1", False)
+            n += 1
+    msg = str(full.value)
+    assert "pull" in msg and "discharge" in msg and "not yet pulled and acknowledged" in msg
+    size = path.stat().st_size
+    # A discharge still fits (the reserve); pulling alone frees nothing (nothing closed).
+    tr.discharge("BED-3")
+    assert "BED-3" not in tr.patients and len(tr.by_pid) == 15
+    got = _host_pull(tr, 0, page=1000)
+    freed = tr.ack(got[-1][0])
+    # Only BED-3's records could go (1 registration, ~n/16 samples, the discharge).
+    assert (n // 16) * 29 < freed < (n // 16 + 3) * 29, (freed, n)
+    assert path.stat().st_size == tr.journal.size < size - (n // 16) * 29
+    on_device, again = _all_records(path)
+    assert not any(r[2] == "BED-3" for r in on_device.values())
+    assert again.status()["not_acked"] == 0 and again.acked == got[-1][0]
+    # The freed place and bytes take a new patient and samples.
+    assert tr.add_patient("BED-99", 1, 14_100_000) > 0
+    assert tr.add_sample("BED-99", 14_100_100, 100, 5000, "LAB1", False) > 0
+    assert len(tr.by_pid) == 16
+
+
+@pytest.mark.req("R-LIFE-03")
+def test_an_acknowledgement_covers_only_what_was_pulled(tmp_path):
+    """A host folder holding another device's records (its sequence numbers ahead of
+    what this device sent) cannot remove this device's records."""
+    path = tmp_path / "flc.jnl"
+    tr = flcstore.Tracker(str(path))
+    tr.boot()
+    tr.add_patient("BED-1", 0, 14_000_000)
+    for i in range(10):
+        tr.add_sample("BED-1", 14_000_000 + i, 1000, 200, "LAB1", False)
+    tr.discharge("BED-1")
+    refused = load("limits").InputError
+    with pytest.raises(refused) as e:
+        tr.ack(12)
+    assert e.value.field == "through"
+    tr.pull(8, 100)  # a pull from further on does not count: 1-8 never went out
+    with pytest.raises(refused):
+        tr.ack(12)
+    assert len(_all_records(path)[0]) == 12
+    _host_pull(tr, 0)
+    tr.ack(12)
+    assert len(_all_records(path)[0]) <= 1  # the last record stays (sequence numbers)
+
+
+@pytest.mark.req("R-LIFE-04")
+def test_power_cut_at_every_byte_of_a_compaction(tmp_path, monkeypatch):
+    """An acknowledgement rewrites the journal; cut at every byte of the new file and
+    before the rename, the device boots with the old journal whole or the new one."""
+    path = tmp_path / "flc.jnl"
+    tr = flcstore.Tracker(str(path))
+    tr.boot()
+    for code in ("BED-1", "BED-2"):
+        tr.add_patient(code, 0, 14_000_000)
+        for i in range(6):
+            tr.add_sample(code, 14_000_000 + i * 60, 1000 - i, 200, "LAB1", False)
+    tr.discharge("BED-1")
+    tr.add_patient("BED-2", 1, 14_100_000, True)  # the next person in bed 2
+    tr.add_sample("BED-2", 14_100_060, 100, 900, "LAB2", False)
+    old = path.read_bytes()
+    before, _ = _all_records(path)
+    through = max(before)
+    probe = tmp_path / "probe.jnl"
+    probe.write_bytes(old)
+    p = flcstore.Tracker(str(probe))
+    p.boot()
+    _host_pull(p, 0)
+    p.ack(through)
+    new_size = probe.stat().st_size
+    outcomes = set()
+    for cut in [*range(new_size), "rename"]:
+        path.write_bytes(old)
+        t = flcstore.Tracker(str(path))
+        t.boot()
+        _host_pull(t, 0)
+        with monkeypatch.context() as m:
+            _Cutter(m, None if cut == "rename" else cut, at_rename=cut == "rename")
+            with pytest.raises(PowerCut):
+                t.ack(through)
+        now, t2 = _all_records(path)
+        assert now == before, cut  # the old journal, whole
+        assert t2.acked == 0 and t2.damaged_at_boot == []
+        assert not os.path.exists(str(path) + ".new")  # the torn rewrite is cleared at boot
+        outcomes.add("old")
+        assert [q.code for q in t2.by_pid] == ["BED-2"] and t2.summary("BED-2").episode == 2
+    t = flcstore.Tracker(str(path))
+    t.boot()
+    _host_pull(t, 0)
+    t.ack(through)
+    now, t3 = _all_records(path)
+    assert t3.acked == through and not any(r[2] == "BED-1" for r in now.values())
+    # Bed 2's first person is gone; the second keeps their episode number and trend.
+    assert [r[1] for r in now.values() if r[2] == "BED-2"] == ["episode", "sample"]
+    assert t3.summary("BED-2").episode == 2 and t3.patient("BED-2").count == 1
+
+
+def _kinetics_key(p):
+    k = flc.kinetics(p, 15_000_000)
+    return {x: k[x] for x in sorted(k) if x != "now"}
+
+
+@pytest.mark.req("R-LIFE-02", "R-LIFE-03", "R-LIFE-04")
+def test_nothing_is_removed_that_was_not_pulled_and_acknowledged(tmp_path, monkeypatch):
+    """Random appends, pulls, acknowledgements, discharges, new episodes and power cuts
+    (in appends and in compactions): after every step every record ever acknowledged
+    to a writer is on the device or in the host's files (and then acknowledged), the
+    device's records are exactly as written, and every patient's trend on the device
+    (rebuilt from the compacted journal after a reboot) equals one that kept every record."""
+    import random
+
+    rng = random.Random(14)
+    path = tmp_path / "flc.jnl"
+    dev = flcstore.Tracker(str(path), max_bytes=6000)
+    dev.boot()
+    ref = {}  # code -> flc.Patient fed every accepted record (never compacted)
+    host = {}  # seq -> record, written to the host's files
+    ever = {}  # seq -> record, every record seen on the device
+    t = 14_000_000
+    steps = 3000 if SOAK else 400
+    cuts = acks = discharges = 0
+    for step in range(steps):
+        t += rng.randint(1, 90)
+        op = rng.random()
+        codes = [p.code for p in dev.by_pid]
+        try:
+            if op < 0.08 or not codes:
+                code = f"BED-{rng.randint(1, 20)}"
+                if code in dev.patients:
+                    dev.add_patient(code, rng.randint(0, 1), t, True)
+                    ref[code] = flc.Patient(0, code, dev.summary(code).involved, t)
+                    ref[code].episode = dev.summary(code).episode
+                elif len(codes) < 16:
+                    inv = rng.randint(0, 1)
+                    dev.add_patient(code, inv, t)
+                    ref[code] = flc.Patient(0, code, inv, t)
+            elif op < 0.55:
+                code = rng.choice(codes)
+                k, lam = rng.randint(100, 90000), rng.randint(100, 90000)
+                if rng.random() < 0.3:  # a power cut inside the append
+                    rec = journal.HEAD + 13 + 4 + journal.TAIL
+                    with monkeypatch.context() as m:
+                        _Cutter(m, rng.randrange(rec))
+                        with pytest.raises(PowerCut):
+                            dev.add_sample(code, t, k, lam, "LAB" + str(step % 3), False)
+                    cuts += 1
+                    dev = flcstore.Tracker(str(path), max_bytes=6000)
+                    dev.boot()
+                else:
+                    dev.add_sample(code, t, k, lam, "LAB" + str(step % 3), False)
+                    ref[code].add(t, k, lam, "LAB" + str(step % 3))
+            elif op < 0.62:
+                code = rng.choice(codes)
+                dev.add_event(code, 2, t, t + 30)
+                ref[code].add_session(2, t, t + 30)
+            elif op < 0.68:
+                code = rng.choice(codes)
+                dev.add_creatinine(code, t, 100_000 + step)
+                ref[code].add_creatinine(t, 100_000 + step)
+            elif op < 0.76:
+                code = rng.choice(codes)
+                dev.discharge(code)
+                ref.pop(code)
+                discharges += 1
+            else:  # the host pulls, writes its files, and (mostly) acknowledges
+                since = min(max(host, default=0), dev.acked)
+                got = _host_pull(dev, since)
+                for r in got:
+                    assert host.setdefault(r[0], r) == r
+                if got and rng.random() < 0.85:
+                    through = got[-1][0]
+                    if rng.random() < 0.25:  # a power cut while compacting
+                        with monkeypatch.context() as m:
+                            _Cutter(m, rng.randrange(dev.journal.size + 40),
+                                    at_rename=rng.random() < 0.2)
+                            try:
+                                dev.ack(through)
+                            except PowerCut:
+                                cuts += 1
+                        dev = flcstore.Tracker(str(path), max_bytes=6000)
+                        dev.boot()
+                    else:
+                        dev.ack(through)
+                        acks += 1
+        except flcstore.StorageFull:
+            pass
+        on_device, fresh = _all_records(path)
+        for seq, r in on_device.items():
+            assert ever.setdefault(seq, r) == r, (step, seq)  # never altered
+        for seq, r in ever.items():
+            if seq not in on_device:  # removed: only after the host had it and acked it
+                assert host.get(seq) == r and seq <= fresh.acked, (step, seq)
+        assert sorted(q.code for q in fresh.by_pid) == sorted(ref), step
+        if step % 25 == 0:
+            for code, p in ref.items():
+                assert _kinetics_key(fresh.patient(code)) == _kinetics_key(p), (step, code)
+    assert cuts > 10 and acks > 10 and discharges > 10
+    assert len(ever) > len(_all_records(path)[0])  # space was freed on the way

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -204,6 +205,52 @@ def text(p: dict) -> str:
     return "\n".join(lines)
 
 
+def write_full_journal(folder: Path) -> dict:
+    """The FLC journal at its documented capacity, written into `folder` (a board's
+    flash) by the firmware's own store: 16 patients, each with 16 sessions, 16
+    creatinine values and samples round the ward until the journal refuses one as full
+    (6-character laboratory codes, codes of 12 characters where the pattern allows).
+    Every patient's ring, session list and creatinine list is full: the most a replay
+    can hold. Returns the store's status."""
+    import os
+
+    from mmrenal.firmware import load
+
+    store = load("flcstore")
+    flc = load("flc")
+    here = os.getcwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chdir(folder)
+    try:
+        for name in (store.PATH, store.PATH + ".new"):
+            if os.path.exists(name):
+                os.remove(name)
+        tr = store.Tracker()
+        tr.boot()
+        t0 = clock.to_minutes("2026-11-01T08:00")
+        codes = [f"WARD-{100000 + i}" for i in range(store.MAX_PATIENTS)]
+        for i, code in enumerate(codes):
+            tr.add_patient(code, i % 2, t0)
+            for k in range(flc.MAX_SESSIONS):
+                tr.add_event(code, 2 + k % 3, t0 + k * 1440 + 60, t0 + k * 1440 + 300)
+            for k in range(flc.MAX_SCR):
+                tr.add_creatinine(code, t0 + k * 720, 300000 + k * 1000)  # nmol/L
+        n = 0
+        try:
+            while True:
+                code = codes[n % len(codes)]
+                t = t0 - 600 + (n // len(codes)) * 30
+                tr.add_sample(code, t, 100000 + n % 977, 900 + n % 131, f"LAB{n % 7:03d}", False)
+                n += 1
+        except store.StorageFull:
+            pass
+        st = tr.status()
+        st["samples_written"] = n
+        return st
+    finally:
+        os.chdir(here)
+
+
 def cmd_analyze(a) -> int:
     try:
         k = analyze(a.csv, a.involved, a.engine)
@@ -291,29 +338,94 @@ def cmd_list(a) -> int:
     return 0
 
 
-def pull(port: str, out: Path) -> tuple[int, int]:
-    """Append the board's new journal records to OUT/records.jsonl and rewrite the
-    per-patient CSV and JSON files. Returns (new records, total records)."""
+def pull(port: str, out: Path, acknowledge: bool = True) -> tuple[int, int]:
+    """Append the board's new journal records to OUT/records.jsonl, rewrite the
+    per-patient CSV and JSON files, make them durable (fsync), and only then acknowledge
+    them to the board (flc_ack), which may then remove the records of closed episodes.
+    Returns (new records, total records).
+
+    The pull starts from the board's acknowledged point when the folder is ahead of it:
+    records the folder already holds must come back identical, or the folder holds
+    another board's records and nothing is written or acknowledged."""
     out.mkdir(parents=True, exist_ok=True)
     store = out / "records.jsonl"
     have = [json.loads(x) for x in store.read_text().splitlines()] if store.exists() else []
-    since = max((r["seq"] for r in have), default=0)
+    by_seq = {r["seq"]: r for r in have}
     new = []
     with _device(port) as dev:
+        atoms = device_code_atoms(dev)
+        st = dev.request({"op": "flc_list"})
+        if not st.get("ok"):
+            raise CsvError(f"pull: {st.get('field')}: {st.get('error')}")
+        since = min(max(by_seq, default=0), st.get("acked_through", 0))
+        start = since
         while True:
             resp = dev.request({"op": "flc_pull", "since": since, "limit": 40})
             if not resp.get("ok"):
                 raise CsvError(f"pull: {resp.get('field')}: {resp.get('error')}")
             for rec in resp["records"]:
-                new.append(_record_dict(rec))
+                r = _record_dict(rec)
+                if r["seq"] in by_seq:
+                    if by_seq[r["seq"]] != r:
+                        raise CsvError(
+                            f"pull: record {r['seq']} in {store} differs from the board's: this "
+                            "folder holds another board's (or another journal's) records; pull "
+                            "into an empty folder (nothing was written or acknowledged)")
+                else:
+                    new.append(r)
                 since = rec[0]
             if not resp["more"]:
                 break
-    with store.open("a") as f:
-        for r in new:
-            f.write(json.dumps(r) + "\n")
-    write_patient_files(out, have + new)
+        with store.open("a") as f:
+            for r in new:
+                f.write(json.dumps(r) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        write_patient_files(out, have + new, atoms)
+        _fsync_dir(out)
+        if acknowledge and since > start:
+            # Everything from the board's acknowledged point through `since` is in files
+            # on disk now: the board may remove what it no longer needs.
+            ack = dev.request({"op": "flc_ack", "through": since}, wait=120)
+            if not ack.get("ok"):
+                raise CsvError(f"acknowledge: {ack.get('field')}: {ack.get('error')} (the "
+                               f"records are in {out}; nothing was removed from the board)")
     return len(new), len(have) + len(new)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def discharge(port: str, patient: str) -> dict:
+    with _device(port) as dev:
+        return dev.request({"op": "flc_discharge", "patient": patient})
+
+
+def cmd_discharge(a) -> int:
+    resp = discharge(a.port, a.patient)
+    if not resp.get("ok"):
+        _err(f"{resp.get('field')}: {resp.get('error')}")
+        return EXIT_INPUT
+    print(f"{a.patient} discharged (journal sequence {resp['seq']}): the place is free now; "
+          f"{resp['not_acked']} records on the board are not yet pulled and acknowledged. "
+          "Their space is freed at the next `mmrenal flc pull`.")
+    return 0
+
+
+def device_code_atoms(dev) -> str:
+    """The patient code pattern in force on the board (its active table's, compiled),
+    else the firmware's default."""
+    from mmrenal.firmware import load
+
+    st = dev.request({"op": "table_status"})
+    info = st.get(f"slot_{st.get('active_slot')}") if st.get("ok") else None
+    atoms = info.get("patient_atoms") if isinstance(info, dict) else None
+    return atoms or load("flc").PATIENT_ATOMS
 
 
 # Fields of each pulled record after [seq, kind, code]; every record ends with its
@@ -324,6 +436,7 @@ _FIELDS = {
     "sample": ("time", "kappa_x100", "lambda_x100", "lab"),
     "event": ("event", "start", "end"),
     "creatinine": ("time", "nmol_l"),
+    "discharge": (),  # the episode was closed on the board
 }
 
 
@@ -343,10 +456,34 @@ def episode_stem(code: str, episode: int) -> str:
     return code if episode <= 1 else f"{code}.e{episode}"
 
 
-def write_patient_files(out: Path, records: list[dict]) -> None:
+def file_stem(code: str, episode: int, first_seq: int, atoms: str | None = None) -> str:
+    """The file name of a person's records: their code when it is of the board's code
+    pattern (`atoms`, compiled; default the firmware's), else "code-refused-s<seq>",
+    named by their first record's sequence number: a code kept from before the pattern
+    (a name, a date of birth) never becomes a file name. The records keep the code."""
+    from mmrenal.firmware import load
+
+    flc = load("flc")
+    if flc.fits(atoms or flc.PATIENT_ATOMS, code):
+        return episode_stem(code, episode)
+    return f"code-refused-s{first_seq}"
+
+
+def write_patient_files(out: Path, records: list[dict], atoms: str | None = None) -> None:
+    # Each person gets files of their own. The person is counted here, from the records
+    # in sequence order, not only taken from the board: a board forgets a discharged
+    # code, so the next person registered under it is its "episode 1" again.
     by_patient: dict[tuple[str, int], list[dict]] = {}
+    person: dict[str, int] = {}
+    closed: set[str] = set()
     for r in sorted(records, key=lambda r: r["seq"]):
-        by_patient.setdefault((r["patient"], r.get("episode", 1)), []).append(r)
+        code = r["patient"]
+        if r["type"] == "episode" or (r["type"] == "patient" and (code not in person or code in closed)):
+            person[code] = max(person.get(code, 0) + 1, r.get("episode", 1))
+        closed.discard(code)
+        if r["type"] == "discharge":
+            closed.add(code)
+        by_patient.setdefault((code, person.get(code, r.get("episode", 1))), []).append(r)
     for (code, episode), recs in by_patient.items():
         rows = []
         involved = "kappa"
@@ -363,7 +500,7 @@ def write_patient_files(out: Path, records: list[dict]) -> None:
                 if r["end"] and r["event"] in SESSIONS:
                     rows.append((r["end"], "", "", "", "session_end"))
         rows.sort(key=lambda x: x[0])
-        stem = episode_stem(code, episode)
+        stem = file_stem(code, episode, recs[0]["seq"], atoms)
         with (out / f"{stem}.csv").open("w", newline="") as f:
             w = csv.writer(f)
             w.writerow(CSV_COLUMNS)
@@ -485,10 +622,16 @@ def setup_flc(sub) -> None:
     c.add_argument("--patient")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_list)
-    c = s.add_parser("pull", help="copy a board's records into a folder (CSV and JSON)")
+    c = s.add_parser("pull", help="copy a board's records into a folder (CSV and JSON), then "
+                     "acknowledge them so the board can free discharged patients' space")
     c.add_argument("--port", required=True)
     c.add_argument("-o", "--output", required=True)
     c.set_defaults(func=cmd_pull)
+    c = s.add_parser("discharge", help="close a patient's episode on a board: the place is free "
+                     "at once, the records' space after the next pull")
+    c.add_argument("patient", help="the bed or study code")
+    c.add_argument("--port", required=True)
+    c.set_defaults(func=cmd_discharge)
     c = s.add_parser("plot", help="a PNG per patient")
     g = c.add_mutually_exclusive_group(required=True)
     g.add_argument("--csv", help="one patient's CSV")

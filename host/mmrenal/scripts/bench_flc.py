@@ -20,7 +20,7 @@ for p in range(8):
     tr.add_patient("BED-" + str(p + 1), p % 2, 14000000)
 t0 = ticks_us()
 for i in range(n):
-    tr.add_sample("BED-" + str(i % 8 + 1), 14000000 + i * 10, 10000 + i, 2000, "LAB-0001", False)
+    tr.add_sample("BED-" + str(i % 8 + 1), 14000000 + i * 10, 10000 + i, 2000, "LAB001", False)
 print("append_us", ticks_diff(ticks_us(), t0) // n)
 tr = None
 before = heap_free()
