@@ -157,6 +157,18 @@ class Table:
         # How long a kidney-function result may be used for a dose; 0 BSA cap: none.
         self.fresh_minutes = fresh_hours * 60
         p += 5
+        # The institution's codes ([codes]): the patient pattern as written and as the
+        # host compiled it (flc's atoms; "": the default), and the laboratories,
+        # comma-separated ("": none listed). `codes` is what the composition hands to
+        # flc.set_code_policy when this table becomes active.
+        self.patient_codes, p = self._str(p)
+        self.patient_atoms, p = self._str(p)
+        labs, p = self._str(p)
+        self.labs = tuple(labs.split(",")) if labs else ()
+        self.codes = (self.patient_codes, self.patient_atoms, self.labs)
+        for alt in self.patient_atoms.split("|") if self.patient_atoms else ():
+            if not alt or len(alt) % 3:
+                raise TableError("patient code pattern: damaged atoms")
         self.sources = []
         n = data[p]
         p += 1
@@ -307,7 +319,9 @@ class Table:
                 "author": self.author, "approver": signer[0], "approver_role": signer[1],
                 "approver_key": signer[2], "approver_claim": self.approver,
                 "title": self.title_en,
-                "title_zh": self.title_zh, "drugs": len(self.drugs)}
+                "title_zh": self.title_zh, "drugs": len(self.drugs),
+                "patient_codes": self.patient_codes, "patient_atoms": self.patient_atoms,
+                "labs": list(self.labs)}  # codes: "" and [] are the device's defaults
 
 
 def band_for(drug, value_x10, on_dialysis):

@@ -42,6 +42,12 @@ _tracker = None  # the device's FLC records (journal on flash)
 _scratch = None  # an in-memory tracker for the host's `flc analyze` (never written)
 _table_file = None  # host engines only (serve.py): path -> Table, read into its own memory
 _aki = kdigo.Aki()
+_safe = ""  # why the device started in safe mode ("" when it started normally)
+_audit_on = True  # the device's audit log; host engines keep none (allow_table_files)
+# What a device in safe mode still answers: enough for `mmrenal doctor` to say what
+# failed, and for the host to pull every record off it (no record is stranded).
+SAFE_OPS = ("version", "status", "flc_pull", "audit_pull", "board_check")
+PULL_PAGE = 25  # FLC records in one flc_pull answer (docs/protocol.md: its largest answer)
 _times = [0] * MAX_SERIES
 _values = [0] * MAX_SERIES
 
@@ -126,6 +132,10 @@ def _op_status(req):
         out["flash_free"] = out["flash_total"] = -1
     out["clock"] = clock.iso(clock.now())
     out["clock_set"] = clock.is_set()
+    out["safe_mode"] = _safe
+    if _safe:  # the table store may be what failed: not touched again
+        out["dose_table"] = "not loaded: the device is in safe mode"
+        return out
     st = store()
     t = st.table
     out["dose_table"] = (
@@ -140,17 +150,49 @@ def store():
     global _store
     if _store is None:
         _store = tablestore.Store()
-        _store.boot()
+        _boot(_store)
     return _store
+
+
+def _boot(st):
+    """(Re)load the active table, and with it the institution's code policy for the
+    records (flc.set_code_policy; the defaults without a table)."""
+    st.boot()
+    _codes(st)
+
+
+def _codes(st):
+    flc.set_code_policy(*(st.table.codes if st.table else ()))
 
 
 def allow_table_files(loader):
     """Host engines only (firmware/serve.py, never on a board): requests may name a
     table file ("table_path") that `loader(path)` reads into memory of its own and
     checks for integrity. Nothing on the device calls this, so a board refuses every
-    such request and answers only from its verified active table."""
-    global _table_file
+    such request and answers only from its verified active table. A host engine
+    keeps no audit log: its look-ups are not the device's doses."""
+    global _table_file, _audit_on
     _table_file = loader
+    _audit_on = False
+
+
+def safe_mode(reason):
+    """Start-up failed (main.py): forget the half-built table store and tracker, and
+    from now on answer only SAFE_OPS, saying why (status "safe_mode")."""
+    global _safe, _store, _tracker
+    _safe = reason or "start-up failed"
+    _store = None
+    _tracker = None
+    gc.collect()
+
+
+def _audit(kind, text):
+    # A note ("clock", "table": audit.KINDS) in the device's audit log; never raises,
+    # and host engines keep none.
+    if _audit_on:
+        import audit
+
+        audit.link_note(kind, text)
 
 
 def _table_for(req):
@@ -167,7 +209,7 @@ def _table_for(req):
     if st.table is None:
         raise InputError("table", "no valid dose table (" + "; ".join(st.problems) + "): no doses")
     if not st.intact():  # never expected: only the store writes the table buffer
-        st.boot()
+        _boot(st)
         raise InputError("table", "the table in memory no longer matched the verified table: "
                          "reloaded it from flash; ask again")
     return st.table, True
@@ -211,8 +253,17 @@ def _op_dose(req):
     out["bsa_m2_x100"] = bsa
     out["weight_kg_x10"] = weight or 0
     out["table"] = _table_brief(table, verified)
+    prescribed = 0
     if req.get("prescribed") is not None:
         out["check"] = _dose_check(req, out)
+        prescribed = limits.parse(PRESCRIBED, req["prescribed"])
+    if verified and _audit_on:
+        # Every dose the device answers is in its audit log, as the screens' are; a full
+        # log does not withhold the dose (the answer says "audited": false).
+        import audit
+
+        out["audited"] = audit.link_dose(req.get("patient"), out, crcl, egfr_x10, dialysis,
+                                         table.version, prescribed)
     return out
 
 
@@ -268,10 +319,15 @@ def _op_table_status(req):
 def _op_table_activate(req):
     st = store()
     slot = _get(req, "slot")
+    force = _flag(req, "force")
     try:
-        t = st.activate(slot, _flag(req, "force"))
+        t = st.activate(slot, force)
     except dosetable.TableError as e:
+        _audit("table", "refused slot " + str(slot)[:4] + ": " + str(e))
         return {"ok": False, "field": "table", "error": str(e)}
+    _codes(st)
+    _audit("table", "active " + st.slot + (" (forced): " if force else ": ") + t.id + " v"
+                 + str(t.version) + " " + tablestore.sha8(t))
     return {"ok": True, "active_slot": st.slot, "version": t.version, "id": t.id}
 
 
@@ -297,8 +353,8 @@ def _flc_write(fn):
     try:
         seq = fn()
     except journal.Full as e:
-        return {"ok": False, "field": "storage", "error": "storage full: " + str(e)
-                + "; pull the records to a computer before adding more (nothing was written)"}
+        # The tracker's own words say how to free space (pull, then discharge).
+        return {"ok": False, "field": "storage", "error": "storage full (nothing was written): " + str(e)}
     if seq == flcstore.REPEAT:
         return {"ok": True, "seq": None, "repeat": True}  # recorded before: nothing written
     return {"ok": True, "seq": seq}
@@ -374,13 +430,22 @@ def _op_flc_list(req):
 
 
 def _op_flc_pull(req):
-    tr = tracker(req)
+    if _safe and req.get("scratch") is not True:
+        # Safe mode: the journal is never replayed (that may be what failed). A pull
+        # reads each record's patient code from the journal itself (flcstore.Tracker.pull),
+        # so an unreplayed tracker gives every record.
+        tr = flcstore.Tracker()
+    else:
+        tr = tracker(req)
     since = req.get("since", 0)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise InputError("since", "a sequence number (0 for everything)")
     limit = req.get("limit", 40)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise InputError("limit", "1-100 records per request")
+    # At most PULL_PAGE records an answer, whatever the limit: "more" brings the rest,
+    # so the largest answer stays within what a Pico's heap can build.
+    limit = min(limit, PULL_PAGE)
     records = tr.pull(since, limit + 1)
     more = len(records) > limit
     return {"ok": True, "records": records[:limit], "more": more,
@@ -394,7 +459,7 @@ def _op_audit_pull(req):
     since = req.get("since", 0)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise InputError("since", "a sequence number (0 for everything)")
-    records = audit.Audit().pull(since, 41)
+    records = audit.shared().pull(since, 41)
     return {"ok": True, "records": records[:40], "more": len(records) > 40}
 
 
@@ -407,14 +472,20 @@ def _op_board_check(req):
 
 def _op_table_reload(req):
     st = store()
-    st.boot()
+    _boot(st)
+    _audit("table", "reload: " + ("active " + st.slot + ": " + st.table.id + " v" + str(st.table.version)
+                               + " " + tablestore.sha8(st.table) if st.table
+                               else "no valid table (" + "; ".join(st.problems) + ")"))
     return _op_table_status(req)
 
 
 def _op_set_clock(req):
     minutes = _minutes(_get(req, "time"), "time")
+    old = clock.now()
     if not clock.set_clock(minutes):
         return {"ok": False, "field": "time", "error": "this engine has no clock to set"}
+    # Noted at the new time, with the old one: a dose's time in the log can be judged.
+    _audit("clock", "link: " + clock.iso(old) + " -> " + clock.iso(minutes))
     return {"ok": True, "clock": clock.iso(clock.now())}
 
 
@@ -506,6 +577,8 @@ OPS = {
     "flc_kinetics": _op_flc_kinetics,
     "flc_list": _op_flc_list,
     "flc_pull": _op_flc_pull,
+    "flc_ack": lambda req: flcstore.op_ack(tracker(), req),  # records' life cycle (flcstore)
+    "flc_discharge": lambda req: flcstore.op_discharge(tracker(), req),
     "audit_pull": _op_audit_pull,
     "board_check": _op_board_check,
 }
@@ -519,6 +592,10 @@ def handle(req):
     fn = OPS.get(op) if isinstance(op, str) else None
     if fn is None:
         return {"ok": False, "field": "op", "error": "unknown request " + repr(op)}
+    if _safe and op not in SAFE_OPS:
+        return {"ok": False, "field": "safe_mode", "error": "the device started in safe mode ("
+                + _safe + "): it answers only " + ", ".join(SAFE_OPS)
+                + "; pull the records, then see docs/protocol.md (safe mode)"}
     try:
         return fn(req)
     except InputError as e:

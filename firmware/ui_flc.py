@@ -262,7 +262,9 @@ class SampleEntry(Form):
         n = self.p.n
         self.kappa = self.lam = None  # not entered
         self.starts = (self.p.kappa[n - 1], self.p.lam[n - 1]) if n else (1000, 1000)
-        self.lab = self.p.labs[n - 1] if n else ""
+        lab = self.p.labs[n - 1] if n else ""
+        use_table_codes(u)
+        self.lab = lab if flc.lab_fits(lab) else ""  # a laboratory no longer listed: none
         self.confirm = False
         self.chain_seen = False  # involved below the other chain, said once
 
@@ -359,16 +361,21 @@ CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 
 
 def ward_prefix(u):
-    """The letters and dash of the newest patient's code ("BED-" of "BED-12"): a ward's
-    codes share them, so a new code starts there and BACK clears what does not fit. A
-    code, never a patient fact: it is on the screen, and every character is the nurse's
-    to change."""
+    """The letters and dash of the newest patient's code ("BED-" of "BED-12") when it
+    fits the code pattern, else the start every code of the pattern shares ("ICU-" of
+    "ICU-[0-9]{1,2}"): a ward's codes share them, so a new code starts there and BACK
+    clears what does not fit. A code, never a patient fact: it is on the screen, and
+    every character is the nurse's to change."""
     pts = u.tracker.by_pid if u.tracker else ()
-    if not pts:
-        return []
-    code = pts[-1].code
-    cut = code.rfind("-") + 1
-    return [CODE_CHARS.index(ch) for ch in code[:cut]]
+    return [CODE_CHARS.index(ch) for ch in flc.ward_prefix(pts[-1].code if pts else "")]
+
+
+def use_table_codes(u):
+    """The active table's code policy for the tracker (flc.set_code_policy): the
+    defaults when there is no table. The composition sets it when a table loads; the
+    screens that take a code set it again, so they never ask with another table's."""
+    t = u.table()
+    flc.set_code_policy(*(t.codes if t else ()))
 
 
 class NewPatient(Form):
@@ -383,6 +390,7 @@ class NewPatient(Form):
 
     def __init__(self, u):
         Form.__init__(self)
+        use_table_codes(u)
         self.code = ward_prefix(u) + [0]  # indexes into CODE_CHARS
         self.chain = -1  # not chosen yet
         self.new_person = False  # a code in use, and the nurse said once it is a new person
@@ -427,8 +435,12 @@ class NewPatient(Form):
 
     def done(self, u):
         code = self.text_code()
-        # The fields' problems in their order: the code (a possible name, a full
-        # device), then the chain, then a code in use.
+        # The fields' problems in their order: the code (not of the table's pattern: it
+        # could be a name; a full device), then the chain, then a code in use. The
+        # pattern is shown as example codes, the same in both languages.
+        if not flc.code_fits(code):
+            u.safe("new_patient", "not_saved", "code_pattern", flc.code_shapes())
+            return
         if not _record(u, 0, lambda: u.tracker.check_new(code)):
             return
         if self.chain < 0:

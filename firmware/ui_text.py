@@ -74,10 +74,15 @@ T = {
     "expired_2": ("No doses: install the current table", "不给剂量：请安装当前剂量表"),
     "clock_unset_2": ("No doses: set it in Settings", "不给剂量：请在设置中校时"),
     "check_entry": ("Check the entry", "请检查输入"),
+    # A patient code not of the table's pattern: the pattern follows as example codes.
+    "code_pattern": ("Codes here (shortest … longest):", "床号/研究号格式（最短…最长）："),
     "scr_check_unit": ("Unusual creatinine: check the unit", "肌酐异常：请核对单位"),
     "calculate_again": ("Calculate again to use it", "再次计算即采用"),
     "no_flc": ("FLC records unavailable", "游离轻链记录不可用"),
-    "storage_full_2": ("Pull the records to the host", "请将记录导出到主机"),
+    "storage_full_2": ("Pull, then discharge", "导出记录后办理出院"),
+    # Start-up failed (main.py): the device serves only status and the pulls (safe mode).
+    "safe_start": ("Start-up failed: safe mode", "启动失败：安全模式"),
+    "safe_pull": ("Pull the records to the host, then call for service", "请将记录导出到主机，再联系维修"),
     "check": ("Dose check", "剂量核对"),
     "regimen": ("Regimen", "方案"),
     "unit": ("Unit", "单位"),

@@ -96,6 +96,10 @@ def english_in(line: str, table_id: str, only_en: list[str]) -> list[str]:
     if line.startswith(APPROVER):
         return []
     s = line.replace(table_id, " ").replace(BOTH_LANGUAGES, " ")
+    # A title the header cut short ("mmre…" beside the widest code): the start of an
+    # allowed word is that word.
+    s = re.sub(r"[A-Za-z]+…", lambda m: " " if any(a.startswith(m.group(0)[:-1]) for a in ALLOWED)
+               else m.group(0), s)
     s = _ALLOWED_RE.sub(" ", s)
     s = _DATA_RE.sub(" ", s)
     runs = _LATIN_RE.findall(s)
@@ -111,11 +115,12 @@ def english_in(line: str, table_id: str, only_en: list[str]) -> list[str]:
 
 
 def widest_code() -> str:
-    """The widest patient code flc.check_code allows: 12 characters, one a digit."""
+    """The widest patient code the default pattern allows (flc.PATIENT_PATTERN: up to 4
+    capitals, '-', up to 6 digits), in the widest glyphs."""
     width = dict(zip(codes_in_font(), font_ui.WIDTHS, strict=True))
-    letter = max("ABCDEFGHIJKLMNOPQRSTUVWXYZ-", key=lambda c: width[c])
+    letter = max("ABCDEFGHIJKLMNOPQRSTUVWXYZ", key=lambda c: width[c])
     digit = max("0123456789", key=lambda c: width[c])
-    return letter * 11 + digit
+    return letter * 4 + "-" + digit * 6
 
 
 def codes_in_font() -> list[str]:

@@ -486,7 +486,7 @@ def test_flc_sample_entered_on_the_screens_is_recorded(demo_flash):
     p = _tracker(demo_flash).patient(sim.DEMO_PATIENT)
     i = p.n - 1
     assert p.count == before + 1
-    assert (p.times[i], p.kappa[i], p.lam[i], p.labs[i]) == (sim.SIM_NOW, 15500, 1850, "LAB-1")
+    assert (p.times[i], p.kappa[i], p.lam[i], p.labs[i]) == (sim.SIM_NOW, 15500, 1850, "LAB1")
 
 
 @pytest.mark.req("R-PAT-03")
@@ -527,7 +527,7 @@ def test_flc_storage_full_is_a_clear_screen(demo_flash):
     n = 0
     with pytest.raises(full):
         while True:  # fill the journal as months of samples would
-            t.add_sample(sim.DEMO_PATIENT, sim.SIM_NOW - 100000 + n, 1000, 1000, "LAB-1", True)
+            t.add_sample(sim.DEMO_PATIENT, sim.SIM_NOW - 100000 + n, 1000, 1000, "LAB1", True)
             n += 1
     count = _tracker(demo_flash).patient(sim.DEMO_PATIENT).count
     screen = run(demo_flash, sim.TO_FLC + ["B", "X", "X", "X", "A", "X", "A", "X", "X"])
@@ -544,13 +544,20 @@ def test_new_patient_code_on_the_device(demo_flash):
     assert screen["screen"] == "Home" and "Patient: BED-23" in screen["text"]
     p = _tracker(demo_flash).patient("BED-23")
     assert p.involved == 1
-    # A code without a digit may be a name: refused, with the reason on the screen.
-    name = run(demo_flash, ["X", "B", "B", "X"] + ["A"] * 10 + ["X:long", "X", "X"])  # "A"
+    # A code not of the table's pattern may be a name: refused, the pattern on the screen
+    # as its shortest and longest codes (up to 4 capitals, '-', up to 6 digits).
+    name = run(demo_flash, ["X", "B", "B", "X"] + ["A"] * 10 + ["X:long", "X", "X"])  # "BED-A"
     assert name["screen"] == "SafeScreen" and "NOT SAVED" in name["text"]
-    assert "never names" in " ".join(name["text"])
-    # BACK clears the prefix a character at a time (the first stays, "B"): then "7" alone.
-    screen = run(demo_flash, ["X", "B", "B", "X"] + ["Y"] * 4 + ["B"] * 4 + ["X:long", "B", "X", "X"])
-    assert "Patient: 7" in screen["text"]
+    assert "Codes here (shortest … longest):" in " ".join(name["text"])  # wrapped in two rows
+    assert "A-1 … ABCD-123456" in name["text"]
+    # BACK clears the prefix a character at a time (the first stays, "B"): "7" alone is
+    # refused (a bare number is not of the pattern), "B-7" is taken.
+    bare = run(demo_flash, ["X", "B", "B", "X"] + ["Y"] * 4 + ["B"] * 4 + ["X:long", "B", "X", "X"])
+    assert bare["screen"] == "SafeScreen" and "A-1 … ABCD-123456" in bare["text"]
+    assert "7" not in _tracker(demo_flash).patients
+    keys = ["X", "B", "B", "X"] + ["Y"] * 4 + ["X"] + ["B"] * 12 + ["X"] + ["A"] * 8  # B, B-, B-7
+    screen = run(demo_flash, keys + ["X:long", "B", "X", "X"])
+    assert "Patient: B-7" in screen["text"]
 
 
 @pytest.mark.req("R-UI-08")
@@ -615,7 +622,7 @@ def test_flc_trend_says_what_is_missing(tmp_path):
     t.boot()
     t.add_patient("B-1", 1, 0)  # no samples
     t.add_patient("B-2", 0, sim.SIM_NOW - 5000)  # treatment start, one sample after it
-    t.add_sample("B-2", sim.SIM_NOW - 100, 5000, 2000, "LAB-1", False)
+    t.add_sample("B-2", sim.SIM_NOW - 100, 5000, 2000, "LAB1", False)
     empty = run(d, ["B", "B", "B", "X", "X", "X", "X"])
     assert empty["screen"] == "Trend" and "No samples yet" in empty["text"]
     one = run(d, ["B", "B", "B", "X", "B", "X", "X", "X"])
@@ -688,7 +695,7 @@ def _flc_flash(tmp_path, code, involved, samples, sessions=()):
     t.add_patient(code, involved, t0)
     for day, inv, unin in samples:
         k, lam = (inv, unin) if involved == 0 else (unin, inv)
-        t.add_sample(code, t0 + round(day * 1440), k * 100, lam * 100, "LAB-1", False)
+        t.add_sample(code, t0 + round(day * 1440), k * 100, lam * 100, "LAB1", False)
     for day, hours in sessions:
         t.add_event(code, 3, t0 + round(day * 1440), t0 + round(day * 1440) + hours * 60)
     return d, t
@@ -697,7 +704,7 @@ def _flc_flash(tmp_path, code, involved, samples, sessions=()):
 @pytest.mark.req("R-FLCT-01", "R-FLCT-02")
 def test_flc_trend_says_rebound_after_session_in_both_languages(tmp_path):
     # 60% reached on day 5 (380 of 1000 mg/L), then a session and a rebound from 200 to 320.
-    d, _ = _flc_flash(tmp_path, "5", 0, [(-1, 1000, 12), (2, 700, 12), (5, 380, 12), (5.9, 360, 12),
+    d, _ = _flc_flash(tmp_path, "B-5", 0, [(-1, 1000, 12), (2, 700, 12), (5, 380, 12), (5.9, 360, 12),
                                          (6.3, 200, 12), (8, 320, 12)], [(6, 5)])
     screen = run(d, sim.TO_FLC + ["X"])
     assert screen["screen"] == "Trend"
@@ -734,19 +741,19 @@ def test_flc_sample_records_the_draw_time(demo_flash):
 @pytest.mark.req("R-FLCT-03")
 def test_flc_sample_with_the_chain_the_wrong_way_round(tmp_path):
     # Lambda myeloma, but the latest sample has lambda 20 below kappa 30 mg/L.
-    d, t = _flc_flash(tmp_path, "6", 1, [(-1, 20, 30)])
+    d, t = _flc_flash(tmp_path, "B-6", 1, [(-1, 20, 30)])
     with sim.Sim(d) as s:
         for k in sim.TO_FLC + ["B", "X", "X", "X", "A", "X", "A", "X", "X"]:  # the latest values, save
             s.key(k)
         warn = s.screen()
         assert warn["screen"] == "SafeScreen" and "Is the involved chain right?" in warn["text"]
         assert "λ 20 < κ 30 mg/L" in warn["text"] and "Save again to record it" in warn["text"]
-        assert _tracker(d).patient("6").count == 1  # nothing written yet
+        assert _tracker(d).patient("B-6").count == 1  # nothing written yet
         for k in ["Y", "X"]:  # back to the form, Save again
             s.key(k)
         trend = s.screen()
     assert trend["screen"] == "Trend" and "λ below κ: check the chain" in trend["text"]
-    assert _tracker(d).patient("6").count == 2
+    assert _tracker(d).patient("B-6").count == 2
 
 
 @pytest.mark.req("R-FLCT-07", "R-PAT-01")
@@ -771,10 +778,10 @@ def test_flc_new_patient_chain_must_be_chosen(demo_flash):
 
 @pytest.mark.req("R-FLCT-06")
 def test_flc_new_person_in_a_bed_starts_afresh(tmp_path):
-    d, t = _flc_flash(tmp_path, "1", 0, [(-1, 1000, 12), (2, 700, 12)], [(1, 5)])
-    t.add_creatinine("1", sim.SIM_NOW - 1440, 88400)
+    d, t = _flc_flash(tmp_path, "B-1", 0, [(-1, 1000, 12), (2, 700, 12)], [(1, 5)])
+    t.add_creatinine("B-1", sim.SIM_NOW - 1440, 88400)
     size = (d / "flc.jnl").stat().st_size
-    keys = ["X", "B", "X", "A", "X:long", "A", "X", "X"]  # + New patient "1", lambda, Save
+    keys = ["X", "B", "X", "A", "X:long", "A", "X", "X"]  # + New patient "B-1" (from "B-0"), lambda, Save
     with sim.Sim(d) as s:
         for k in keys:
             s.key(k)
@@ -785,14 +792,14 @@ def test_flc_new_person_in_a_bed_starts_afresh(tmp_path):
         assert (d / "flc.jnl").stat().st_size == size  # nothing written yet
         for k in ["Y", "X"]:  # back to the form, Save again
             s.key(k)
-        assert "Patient: 1" in s.screen()["text"]
-        for k in ["B", "B", "B", "X", "X"]:  # FLC for patient 1: the new person's trend
+        assert "Patient: B-1" in s.screen()["text"]
+        for k in ["B", "B", "B", "X", "X"]:  # FLC for patient B-1: the new person's trend
             s.key(k)
         assert "No samples yet" in s.screen()["text"]
     again = _tracker(d)
-    p = again.patient("1")
+    p = again.patient("B-1")
     assert (p.episode, p.count, p.involved, p.sessions) == (2, 0, 1, [])
-    assert "1" not in again.creatinine and len(again.by_pid) == 1
+    assert "B-1" not in again.creatinine and len(again.by_pid) == 1
     kinds = [(r[1], r[-1]) for r in again.pull(0, 100)]  # the first person's records are kept
     assert kinds == [("patient", 1), ("sample", 1), ("sample", 1), ("event", 1), ("creatinine", 1),
                      ("episode", 2)]

@@ -54,7 +54,7 @@ def add_demo_patient(flash: Path, now: int = SIM_NOW) -> None:
         tracker.add_event(DEMO_PATIENT, 2, start + day * DAY + 600, start + day * DAY + 780)
     for day, kappa in ((-1, 184000), (1, 161500), (2, 121000), (4, 93200), (6, 70400),
                        (8, 51800), (11, 33100), (14, 24600), (18, 15900)):
-        tracker.add_sample(DEMO_PATIENT, start + day * DAY + 420, kappa, 1850, "LAB-1", False)
+        tracker.add_sample(DEMO_PATIENT, start + day * DAY + 420, kappa, 1850, "LAB1", False)
     # Creatinine 1.40 mg/dL two days ago (drawn at 07:00): the series KDIGO reads.
     tracker.add_creatinine(DEMO_PATIENT, now - now % DAY - 2 * DAY + 420, 123760)
 

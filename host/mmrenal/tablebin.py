@@ -25,7 +25,8 @@ MAGIC = b"MMRT"
 # Format 2 (issue 13) adds the dose check's data: frequency codes and cycle days per dose,
 # product strengths and the dosing source per drug, limits and the BSA cap per rule, and
 # fresh_hours and the table's BSA cap, and the Chinese of every rule's `where` and of
-# the drug's `dosing_where` (before any format-2 table shipped). Devices read format 2
+# the drug's `dosing_where`, and (issue 14) the patient code pattern and the
+# laboratories (before any format-2 table shipped). Devices read format 2
 # only and refuse format 1 with the reason (firmware/dosetable.py read_header).
 FORMAT = 2
 HEADER = 64
@@ -117,6 +118,9 @@ def compile_table(t: tables.Table) -> bytes:
         rec += s.ref(text)
     rec += struct.pack("<B", POLICY[t.weight_policy])
     rec += struct.pack("<HH", t.fresh_hours, _x100(t.limits.bsa_cap))
+    # [codes]: the pattern as written, compiled for the device's matcher, the laboratories
+    atoms = tables.compile_code_pattern(t.patient_codes) if t.patient_codes else ""
+    rec += s.ref(t.patient_codes) + s.ref(atoms) + s.ref(",".join(t.labs))
     rec += struct.pack("<B", len(t.sources))
     for key, (en, zh) in t.sources.items():
         rec += s.ref(key) + s.ref(en) + s.ref(zh)

@@ -41,6 +41,14 @@ DEFAULT_HARD = 100
 MAX_PCT = 500
 DEFAULT_FRESH_HOURS = 24
 DEFAULT_BSA_CAP = Decimal("2.2")
+# Codes ([codes]; docs/table-format.md "Codes"): the firmware's own pattern reader
+# (firmware/flc.py) checks a pattern here, so host and device read it alike. Whatever
+# the pattern, a patient code has at most 12 characters with a digit, and no run of
+# more than 6 letters; and it must refuse these codes from the field, which are a
+# name, a date of birth or a hospital number.
+MAX_LETTER_RUN = 6
+NAME_LIKE = ("JOHNSMITH1", "SMITH-J-1960", "MRN-12345678", "ZHANGSAN-01", "1-1-1960")
+LAB_RE = re.compile(r"[A-Z0-9-]{1,8}")
 TIMING_ZH = {"": "", "after dialysis": "透析后"}
 ROUTE_ZH = {"iv": "静脉注射", "sc": "皮下注射", "oral": "口服", "iv or sc": "静脉注射或皮下注射"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "tables" / "myeloma-renal.toml"
@@ -182,6 +190,8 @@ class Table:
     sources: dict[str, tuple[str, str]]
     drugs: list[Drug] = field(default_factory=list)
     fresh_hours: int = DEFAULT_FRESH_HOURS
+    patient_codes: str = ""  # the patient code pattern; "": the device's default
+    labs: list[str] = field(default_factory=list)  # the laboratories; none: the default pattern
     limits: Limits = field(default_factory=lambda: Limits(DEFAULT_TOLERANCE, DEFAULT_SOFT,
                                                           DEFAULT_HARD, DEFAULT_BSA_CAP, True))
 
@@ -488,6 +498,7 @@ def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, 
                                 "[table] fresh_hours must be whole hours 1-168"))
     else:
         table.fresh_hours = fresh
+    _load_codes(raw, lines, p, problems, table)
     table.limits = _limits(meta, problems, p, lines, meta_line, "[table]").over(table.limits)
     _check_limits(table.limits, problems, p, meta_line, "[table]")
     names: dict[str, int] = {}
@@ -506,6 +517,119 @@ def load(path: str | Path, today: dt.date | None = None) -> tuple[Table | None, 
     if not table.drugs:
         problems.append(Problem(p, 1, "the table has no [[drug]]"))
     return table, problems
+
+
+_ATOM = re.compile(r"(\[(?:A-Z|0-9|-)+\]|[A-Z0-9-])(?:\{([0-9]{1,2})(?:,([0-9]{1,2}))?\})?")
+_KIND = {"A-Z": 1, "0-9": 2, "-": 4}
+MAX_ALTERNATIVES = 8
+MAX_ATOMS = 12
+
+
+def compile_code_pattern(pattern: str) -> str:
+    """A patient code pattern in the device's form (firmware/flc.py): per atom three
+    characters, kind (a literal, or 1 capitals | 2 digits | 4 '-'), least and most;
+    alternatives joined by "|". ValueError naming what is outside the mini-format:
+    alternatives "|" of atoms, an atom a capital, a digit, '-', or a class of A-Z, 0-9
+    and '-' in brackets, each with an optional count {n} or {least,most}."""
+    if not 1 <= len(pattern) <= 64:
+        raise ValueError("a pattern of 1-64 characters")
+    alts = pattern.split("|")
+    if len(alts) > MAX_ALTERNATIVES:
+        raise ValueError(f"at most {MAX_ALTERNATIVES} alternatives")
+    out = []
+    for alt in alts:
+        atoms, pos = [], 0
+        while pos < len(alt):
+            m = _ATOM.match(alt, pos)
+            if not m:
+                raise ValueError(f"{alt[pos:]!r}: expected a capital, a digit, '-', [A-Z], [0-9] "
+                                 "or [A-Z0-9] with an optional {n} or {least,most}")
+            tok, least, most = m.group(1), m.group(2), m.group(3)
+            if tok.startswith("["):
+                kind = 0
+                for part in re.findall(r"A-Z|0-9|-", tok[1:-1]):
+                    kind |= _KIND[part]
+                kind = chr(kind)
+            else:
+                kind = tok
+            lo = int(least) if least else 1
+            hi = int(most) if most else lo
+            if not (0 <= lo <= hi and 1 <= hi <= 12):
+                raise ValueError(f"count in {m.group(0)!r}: least 0-12, most 1-12, not below least")
+            atoms.append(kind + chr(lo) + chr(hi))
+            pos = m.end()
+        if not 1 <= len(atoms) <= MAX_ATOMS:
+            raise ValueError(f"each alternative has 1-{MAX_ATOMS} parts")
+        out.append("".join(atoms))
+    return "|".join(out)
+
+
+def code_pattern_problems(pattern: str) -> list[str]:
+    """Why a patient code pattern cannot be used ([] when it can); codes are tried with
+    the firmware's own matcher."""
+    from mmrenal.firmware import load
+
+    flc = load("flc")
+    try:
+        atoms = compile_code_pattern(pattern)
+    except ValueError as e:
+        return [str(e)]
+    out = []
+    for alt in atoms.split("|"):
+        parts = [(ord(alt[i]), ord(alt[i + 1]), ord(alt[i + 2])) for i in range(0, len(alt), 3)]
+        shape = flc.shapes(alt).split(" … ")[-1]
+        if sum(most for _, _, most in parts) > flc.MAX_CODE:
+            out.append(f"{shape}: codes longer than {flc.MAX_CODE} characters")
+        if not any(least and (kind == 2 or "0" <= chr(kind) <= "9") for kind, least, _ in parts):
+            out.append(f"{shape}: a code without a digit could be a name")
+        run = longest = 0
+        for kind, _, most in parts:
+            run = run + most if (kind < 8 and kind & 1) or "A" <= chr(kind) <= "Z" else 0
+            longest = max(longest, run)
+        if longest > MAX_LETTER_RUN:
+            out.append(f"{shape}: {longest} letters in a row could spell a name "
+                       f"(at most {MAX_LETTER_RUN})")
+    taken = [c for c in NAME_LIKE if flc.fits(atoms, c)]
+    if taken:
+        out.append(f"it accepts {', '.join(taken)}: a name, a date of birth or a hospital number")
+    return out
+
+
+def _load_codes(raw, lines: _Lines, p: str, problems: list[Problem], table: Table) -> None:
+    """[codes]: `patient` (the pattern of patient codes) and `labs` (the laboratories)."""
+    codes = raw.get("codes")
+    if codes is None:
+        return
+    start = next((i for i, s in enumerate(lines.lines, 1) if s.strip() == "[codes]"), 1)
+    if not isinstance(codes, dict):
+        problems.append(Problem(p, start, "[codes] must be a section"))
+        return
+    for key in codes:
+        if key not in ("patient", "labs"):
+            problems.append(Problem(p, lines.key(start, key), f"[codes] {key}: unknown (patient, labs)"))
+    pattern = codes.get("patient", "")
+    if not isinstance(pattern, str):
+        problems.append(Problem(p, lines.key(start, "patient"), "[codes] patient: a pattern in quotes"))
+    elif pattern:
+        why = code_pattern_problems(pattern)
+        for w in why:
+            problems.append(Problem(p, lines.key(start, "patient"), f"[codes] patient {pattern!r}: {w}"))
+        if not why:
+            table.patient_codes = pattern
+    labs = codes.get("labs", [])
+    line = lines.key(start, "labs")
+    if not isinstance(labs, list) or len(labs) > 16:
+        problems.append(Problem(p, line, "[codes] labs: a list of at most 16 laboratory codes"))
+        return
+    for lab in labs:
+        if not isinstance(lab, str) or not LAB_RE.fullmatch(lab) or not re.search(r"[A-Z0-9]", lab):
+            problems.append(Problem(p, line, f"[codes] labs: {lab!r} is not 1-8 capitals, digits "
+                                             "and '-'"))
+        elif lab in NAME_LIKE or lab in table.labs:
+            problems.append(Problem(p, line, f"[codes] labs: {lab!r} is listed twice or looks like "
+                                             "a name"))
+        else:
+            table.labs.append(lab)
 
 
 def _load_drug(d, i, line, lines, p, problems, sources, table: Table) -> Drug | None:
@@ -673,7 +797,7 @@ def diff(old: Table, new: Table) -> list[str]:
     """What changed, rule by rule, in words an approver reads."""
     out = []
     for key in ("id", "version", "title_en", "title_zh", "effective", "expires", "author",
-                "approver", "weight_policy", "fresh_hours", "limits"):
+                "approver", "weight_policy", "fresh_hours", "patient_codes", "labs", "limits"):
         a, b = getattr(old, key), getattr(new, key)
         if a != b:
             out.append(f"table {key}: {a} -> {b}")
