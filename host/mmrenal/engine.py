@@ -18,10 +18,15 @@ from pathlib import Path
 from mmrenal.paths import FIRMWARE
 
 ENGINES = ("micropython", "cpython")
-PICO_HEAP = "180K"
+# A board's MicroPython heap: the RP2040's is about 240 KB (issue 16's trial in the
+# emulator: 245,888 bytes). The unix port keeps the firmware's code in this heap, as a
+# board running .mpy files does, with 64-bit objects up to twice a Pico's: no credit
+# is taken for that, so this is the tighter test. (It was 180K until the firmware's
+# code alone took 140 KB of it; RAM is judged on the emulated chip, issue 16.)
+PICO_HEAP = "240K"
 # The host entry (serve.py) also holds its own 24 KB buffer (tablestore.MAX_TABLE) for
 # table files named by requests, which a board never allocates: the Pico's heap plus it.
-HOST_HEAP = "204K"
+HOST_HEAP = "264K"
 
 
 class EngineError(RuntimeError):

@@ -38,7 +38,7 @@ import tty
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mmrenal.engine import micropython_path
+from mmrenal.engine import PICO_HEAP, micropython_path
 
 SUPPORT = Path(__file__).with_name("vboard_support")
 UP = b"\x1b_vb:up\x1b\\"  # the bootstrap is running (printed first)
@@ -53,7 +53,7 @@ CONTROL_HELP = "status | power-cut | power-cut-after BYTES | disarm | set-clock 
 
 
 class VirtualBoard:
-    def __init__(self, flash: Path, heap: str = "180K", control: Path | None = None,
+    def __init__(self, flash: Path, heap: str = PICO_HEAP, control: Path | None = None,
                  flash_size: int = PICO_FLASH_BYTES):
         self.flash = Path(flash)
         self.flash.mkdir(parents=True, exist_ok=True)
@@ -424,7 +424,7 @@ def control(path: str | Path, line: str, timeout: float = 30.0) -> dict:
 class Running:
     """A `mmrenal vdevice` child process, for tests and benchmarks."""
 
-    def __init__(self, flash: Path, heap: str = "180K"):
+    def __init__(self, flash: Path, heap: str = PICO_HEAP):
         import sys
 
         self.flash = Path(flash)

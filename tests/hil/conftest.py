@@ -65,7 +65,7 @@ def board(request):
     # The unix port's 64-bit objects take up to twice the RAM of an RP2040's; the whole
     # firmware with a table, FLC records and repeated install/power-cut cycles runs out
     # of a 180K unix heap (docs/benchmarks.md: ~100 KB used right after boot), so the
-    # session's board gets 256K. `mmrenal vdevice` keeps 180K as its default.
+    # session's board gets 256K. `mmrenal vdevice` keeps engine.PICO_HEAP as its default.
     vd = vboard.Running(flash, heap=HIL_HEAP)
     yield Board(vd.port, virtual=True, vd=vd)
     code = vd.stop()
