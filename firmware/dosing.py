@@ -105,11 +105,16 @@ def dose_for(table, name, crcl_x10, egfr_x10, dialysis, bsa_x100, weight_x10):
         "hard_pct": band["hard_pct"],
         "form": drug["form"],
         "strengths_x100": drug["strengths_x100"],
-        # where the frequency and cycle days come from (the label; its citation:
-        # schedule_source()), kept short: every dose answer carries it
+        # where the frequency and cycle days come from: the label, its citation below
         "dosing_where": drug["dosing_where"],
         "dosing_where_zh": drug["dosing_where_zh"],
+        "dosing_source": "",
+        "dosing_source_zh": "",
     }
+    if drug["dosing_source"] != dosetable.NO_SOURCE:  # the schedule's own citation (its label)
+        src = table.sources[drug["dosing_source"]]
+        out["dosing_source"] = src[1]
+        out["dosing_source_zh"] = src[2] or src[1]
     if band["status"] == dosetable.UNCERTAIN:
         return out  # the source gives no dose: nothing to show as a number
     for d in band["doses"]:
@@ -139,17 +144,6 @@ def dose_for(table, name, crcl_x10, egfr_x10, dialysis, bsa_x100, weight_x10):
             entry["absolute_unit"] = "mg"
         out["doses"].append(entry)
     return out
-
-
-def schedule_source(table, name, lang):
-    """The citation of a drug's schedule (frequency, cycle days, regimens: its label) in
-    English (lang 0) or Chinese (1); "" when the table gives none."""
-    drug = table.drug(name)
-    i = drug["dosing_source"] if drug else dosetable.NO_SOURCE
-    if i == dosetable.NO_SOURCE:
-        return ""
-    src = table.sources[i]
-    return src[2] if lang and src[2] else src[1]
 
 
 def ceiling_in(d, unit):

@@ -2,7 +2,6 @@
 and colour, the rule's citation, and the check of a prescribed dose."""
 
 import buttons
-import dosing
 import fmt
 from canvas import AMBER, BLACK, GREEN, GREY, RED, WHITE, YELLOW
 from ui import POLICY_WORDS, WEIGHT_WARNINGS, Menu, Scroll, amount
@@ -90,7 +89,7 @@ class Dose(Scroll):
         if r["dosing_where"]:  # the schedule (frequency, cycle days) has its own source
             out.append((ui.t("schedule") + ": " + (r["dosing_where_zh"] if zh else r["dosing_where"]),
                         GREY))
-            out.append((dosing.schedule_source(ui.table(), self.inn, ui.lang), GREY))
+            out.append((r["dosing_source_zh"] if zh else r["dosing_source"], GREY))
         sha8, _ = ui.table_mark()
         t = ui.table()
         out.append((ui.t("table") + " " + t.id + " v" + str(t.version) + " " + sha8, GREY))

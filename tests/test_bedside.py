@@ -241,6 +241,9 @@ def host_fields(r: dict, zh: bool = False) -> list[str]:
            r["source_zh" if zh and r["source_zh"] else "source"]]
     if r["dosing_where"]:  # the schedule's own source
         out.append(r["dosing_where_zh" if zh else "dosing_where"])
+        out.append(r["dosing_source_zh" if zh else "dosing_source"])
+    if r["strengths_x100"]:  # what the pharmacy can give
+        out += [num(x) for x in r["strengths_x100"]]
     for key in ("timing", "note"):
         v = r[key + "_zh"] if zh and r[key + "_zh"] else r[key]
         if v:

@@ -245,6 +245,11 @@ def dose_text(r: dict) -> str:
     if r["note"]:
         lines.append(f"Note: {r['note']}")
     lines.append(f"Source: {r['source']}; {r['where']}")
+    if r.get("dosing_where"):  # frequency and cycle days come from their own source
+        lines.append(f"Schedule source: {r['dosing_source']}; {r['dosing_where']}")
+    if r.get("strengths_x100"):
+        lines.append(f"Product: {r['form'] or 'strengths'} " + ", ".join(_num(x) for x in r["strengths_x100"])
+                     + " mg")
     approver = t.get("approver") or "none verified"
     lines.append(f"Table {t['id']} v{t['version']} sha {t.get('sha8', '?')}, approver {approver} "
                  f"(expires {t['expires']})")
