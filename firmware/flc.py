@@ -41,7 +41,7 @@ FLC = ("flc", "mg/L", 2, 10, 10000000)  # 0.10-100,000 mg/L in 0.01 mg/L
 RING = const(48)  # recent samples kept per patient (a month of daily samples and sessions)
 MAX_SESSIONS = const(16)
 MAX_SCR = const(16)  # recent creatinine values kept per patient, for KDIGO
-LAB_BYTES = const(8)  # a laboratory code is at most 8 bytes (flcstore.MAX_LAB)
+LAB_BYTES = const(8)  # a laboratory code is at most 8 bytes (check_lab)
 # Laboratory codes kept per patient: serial samples come from one laboratory, so a
 # patient's recent samples name a few; a sample from yet another while LAB_SLOTS others
 # are in the ring is shown as "?" (and still flags "more than one laboratory").

@@ -36,7 +36,6 @@ from limits import MINUTES, InputError, check, check_scr_nmol
 PATH = "flc.jnl"
 MAX_BYTES = 180000  # >= 4,000 samples with 8-character lab codes
 MAX_PATIENTS = 16
-MAX_LAB = 8
 
 T_PATIENT = 1
 T_SAMPLE = 2
@@ -65,15 +64,6 @@ class StorageFull(journal.Full):
 
 def _keep_all(seq, rtype, payload):
     return True
-
-
-def _lab(lab):
-    if not isinstance(lab, str) or len(lab) > MAX_LAB:
-        raise InputError("lab", "a laboratory code of at most 8 characters")
-    for ch in lab:
-        if not ("A" <= ch <= "Z" or "0" <= ch <= "9" or ch == "-"):
-            raise InputError("lab", repr(lab) + ": capitals, digits and '-' only")
-    return lab
 
 
 def _opening(rtype):

@@ -112,6 +112,18 @@ def _line_of(text, needle, nth=1):
     return lines[nth - 1]
 
 
+def _reported_at(tmp_path, good, change, reason, line_of):
+    """`good` with one change (old, new) is reported for `reason` at the line of
+    `line_of` (needle, nth); the problem is returned."""
+    text = good.replace(*change)
+    assert text != good
+    problems = _problems(tmp_path, text)
+    hits = [p for p in problems if reason in p.reason]
+    assert hits, [str(p) for p in problems]
+    assert hits[0].line == _line_of(text, *line_of)
+    return hits[0]
+
+
 @pytest.mark.req("R-TAB-01")
 def test_good_source_has_no_problems(tmp_path):
     assert _problems(tmp_path, GOOD) == []
@@ -140,13 +152,8 @@ def test_good_source_has_no_problems(tmp_path):
 ])
 @pytest.mark.req("R-TAB-01", "R-DOSE-02", "R-DOSE-03")
 def test_check_reports_problem_with_line(tmp_path, change, reason, line_of):
-    text = GOOD.replace(*change)
-    assert text != GOOD
-    problems = _problems(tmp_path, text)
-    hits = [p for p in problems if reason in p.reason]
-    assert hits, [str(p) for p in problems]
-    assert hits[0].line == _line_of(text, *line_of)
-    assert str(hits[0]).startswith(f"{tmp_path / 't.toml'}:{hits[0].line}: ")
+    hit = _reported_at(tmp_path, GOOD, change, reason, line_of)
+    assert str(hit).startswith(f"{tmp_path / 't.toml'}:{hit.line}: ")
 
 
 @pytest.mark.req("R-TAB-01")
@@ -871,12 +878,7 @@ def test_good_source_with_schedule_and_limits_has_no_problems(tmp_path):
 ])
 @pytest.mark.req("R-CHK-01")
 def test_check_reports_schedule_and_limit_problems_with_line(tmp_path, change, reason, line_of):
-    text = GOOD2.replace(*change)
-    assert text != GOOD2
-    problems = _problems(tmp_path, text)
-    hits = [p for p in problems if reason in p.reason]
-    assert hits, [str(p) for p in problems]
-    assert hits[0].line == _line_of(text, *line_of)
+    _reported_at(tmp_path, GOOD2, change, reason, line_of)
 
 
 def _check(eng, table_file, drug, amount, **kw):

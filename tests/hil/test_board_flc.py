@@ -152,6 +152,16 @@ def test_audit_pull(deployed, tmp_path):
     assert rows[1].split(",")[3:6] == ["BED-4", "lenalidomide", "35.0"]
 
 
+def _patients(board, codes, chain, samples):
+    """Register each code (treatment start T0) with the samples (time, kappa, lambda)."""
+    for code in codes:
+        assert _request(board, {"op": "flc_patient", "patient": code, "involved": chain,
+                                "start": T0})["ok"]
+        for t, kappa, lam in samples:
+            assert _request(board, {"op": "flc_sample", "patient": code, "time": t,
+                                    "kappa": kappa, "lambda": lam, "lab": "LAB1"})["ok"]
+
+
 def _ask(board, req, wait=30.0):
     with board.device() as dev:
         return dev.request(req, wait=wait)
@@ -203,13 +213,8 @@ def test_pull_acknowledges_and_discharge_frees_the_space(deployed, tmp_path):
     """`mmrenal flc pull` writes the files, then acknowledges; after a discharge the next
     pull removes that patient's records from the board, and only theirs."""
     _wipe_flc(deployed)
-    for code in ("BED-7", "BED-8"):
-        assert _request(deployed, {"op": "flc_patient", "patient": code, "involved": "kappa",
-                                   "start": T0})["ok"]
-        for i in range(5):
-            assert _request(deployed, {"op": "flc_sample", "patient": code,
-                                       "time": T0 + i * 1440, "kappa": str(900 - i * 100),
-                                       "lambda": "12", "lab": "LAB1"})["ok"]
+    _patients(deployed, ("BED-7", "BED-8"), "kappa",
+              [(T0 + i * 1440, str(900 - i * 100), "12") for i in range(5)])
     new, total = flc_cmds.pull(deployed.port, tmp_path)
     assert new == total == 12
     st = _request(deployed, {"op": "flc_list"})
@@ -251,13 +256,8 @@ def test_power_cut_during_the_compaction_on_the_board(virtual_only, tmp_path):
 
     def fill():
         _wipe_flc(board)
-        for code in ("BED-1", "BED-2"):
-            assert _request(board, {"op": "flc_patient", "patient": code, "involved": "lambda",
-                                    "start": T0})["ok"]
-            for i in range(4):
-                assert _request(board, {"op": "flc_sample", "patient": code,
-                                        "time": T0 + i * 60, "kappa": "12",
-                                        "lambda": str(900 - i), "lab": "LAB1"})["ok"]
+        _patients(board, ("BED-1", "BED-2"), "lambda",
+                  [(T0 + i * 60, "12", str(900 - i)) for i in range(4)])
         assert _request(board, {"op": "flc_discharge", "patient": "BED-1"})["ok"]
         return _request(board, {"op": "flc_pull", "since": 0, "limit": 40})["records"]
 
